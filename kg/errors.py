@@ -1,0 +1,40 @@
+"""Errors the library raises. The CLI prints them as ``Error: <message>``.
+
+Every message names the file, term or line at fault and the next step to take.
+"""
+
+
+class KgError(Exception):
+    """Base class of every error kg reports to a user."""
+
+
+class StoreError(KgError):
+    """The store cannot be read, written or locked."""
+
+
+class ParseError(StoreError):
+    """An RDF file does not parse; the message names the file and line."""
+
+
+class TermError(KgError):
+    """An IRI, prefixed name, class or property is malformed or unknown."""
+
+
+class ValueFormatError(KgError):
+    """A literal value (number, date, weight) is malformed or out of range."""
+
+
+class ValidationError(KgError):
+    """A change would leave the graph invalid; nothing was written."""
+
+    def __init__(self, message: str, report: "object | None" = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class QueryError(KgError):
+    """A SPARQL query is unknown, malformed, refused or given bad parameters."""
+
+
+class NotFoundError(KgError):
+    """The entity or link named does not exist in the store."""

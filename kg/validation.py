@@ -1,0 +1,208 @@
+"""Validation: SHACL shapes plus the vocabulary check, over a whole graph or a change.
+
+pySHACL does the SHACL work (rdflib is imported only here, lazily). The vocabulary
+check is ours: every predicate and every class used must be declared by the ontology,
+so that a misspelled term is refused with the closest known spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+import pyoxigraph as ox
+
+from kg.errors import ValidationError
+from kg.resources import resource_dir
+from kg.vocabulary import (
+    ONTOLOGY_FILES,
+    RDF_TYPE,
+    closest,
+    compact,
+    vocabulary,
+)
+
+SHAPES_FILE = "shapes.ttl"
+SEVERITIES = ("Violation", "Warning", "Info")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding: a focus node, the path at fault, what is wrong and how bad."""
+
+    focus: str
+    path: str
+    message: str
+    severity: str = "Violation"
+    value: str = ""
+
+
+@dataclass
+class Report:
+    """The outcome of a validation run."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(p.severity == "Violation" for p in self.problems)
+
+    def by_focus(self) -> dict[str, list[Problem]]:
+        grouped: dict[str, list[Problem]] = {}
+        for problem in sorted(set(self.problems)):
+            grouped.setdefault(problem.focus, []).append(problem)
+        return grouped
+
+    def text(self) -> str:
+        """The report grouped by focus node, as printed by `kg validate`."""
+        if not self.problems:
+            return "The graph conforms: no violations."
+        lines = []
+        for focus, problems in self.by_focus().items():
+            lines.append(focus)
+            for p in problems:
+                where = f"{p.path}: " if p.path else ""
+                value = f" (value: {p.value})" if p.value and p.value not in p.message else ""
+                lines.append(f"  {p.severity:<9} {where}{p.message}{value}")
+        violations = sum(p.severity == "Violation" for p in self.problems)
+        lines.append(
+            f"{violations} violation(s), {len(self.problems) - violations} other finding(s) "
+            f"on {len(self.by_focus())} node(s)."
+        )
+        return "\n".join(lines)
+
+
+def validate_graph(graph: ox.Store, focus: Iterable[ox.NamedNode] | None = None) -> Report:
+    """SHACL plus the vocabulary check; ``focus`` limits SHACL to those nodes."""
+    problems = vocabulary_problems(q for q in graph)
+    problems += shacl_problems(graph, None if focus is None else list(focus))
+    return Report(problems)
+
+
+def check_change(graph: ox.Store, added: set[ox.Quad], removed: set[ox.Quad]) -> None:
+    """Raise ValidationError unless the changed graph is valid where the change touched it."""
+    problems = vocabulary_problems(added)
+    if not problems:
+        problems = shacl_problems(graph, sorted(touched_nodes(graph, added | removed), key=str))
+    report = Report(problems)
+    if not report.conforms:
+        raise ValidationError(
+            "the change was refused and nothing was written, because it would leave "
+            "the graph invalid:\n" + report.text(),
+            report,
+        )
+
+
+def touched_nodes(graph: ox.Store, quads: set[ox.Quad]) -> set[ox.NamedNode]:
+    """The IRIs a change touched, and every node that points at one of them."""
+    touched = set()
+    for quad in quads:
+        for term in (quad.subject, quad.object):
+            if isinstance(term, ox.NamedNode):
+                touched.add(term)
+    pointing = {q.subject for t in touched for q in graph.quads_for_pattern(None, None, t)}
+    return {t for t in touched | pointing if isinstance(t, ox.NamedNode)}
+
+
+def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
+    """Predicates and classes the ontology does not declare, with the nearest known term."""
+    vocab = vocabulary()
+    problems = []
+    for quad in quads:
+        predicate = quad.predicate.value
+        if predicate not in vocab.properties:
+            problems.append(
+                Problem(
+                    compact(quad.subject),
+                    compact(quad.predicate),
+                    f"unknown property {compact(quad.predicate)}{closest(predicate, vocab.properties)}",
+                )
+            )
+        elif quad.predicate == RDF_TYPE and quad.object.value not in vocab.classes:
+            problems.append(
+                Problem(
+                    compact(quad.subject),
+                    "rdf:type",
+                    f"unknown class {compact(quad.object)}{closest(quad.object.value, vocab.classes)}",
+                )
+            )
+    return problems
+
+
+@cache
+def _shapes_and_ontology():
+    import rdflib
+
+    shapes = rdflib.Graph()
+    shapes.parse(resource_dir("ontology") / SHAPES_FILE, format="turtle")
+    ontology = rdflib.Graph()
+    for name in ONTOLOGY_FILES:
+        ontology.parse(resource_dir("ontology") / name, format="turtle")
+    return shapes, ontology
+
+
+def to_rdflib(graph: ox.Store):
+    """An rdflib copy of an Oxigraph graph, through N-Triples (the fastest common format)."""
+    import rdflib
+
+    data = rdflib.Graph()
+    ntriples = ox.serialize(
+        (ox.Triple(q.subject, q.predicate, q.object) for q in graph),
+        format=ox.RdfFormat.N_TRIPLES,
+    )
+    data.parse(data=ntriples.decode("utf-8"), format="nt")
+    return data
+
+
+def shacl_problems(graph: ox.Store, focus: list[ox.NamedNode] | None) -> list[Problem]:
+    """Run the shapes with pySHACL and turn its report into Problems."""
+    if focus is not None and not focus:
+        return []
+    import pyshacl
+    import rdflib
+    from rdflib.namespace import SH
+
+    shapes, ontology = _shapes_and_ontology()
+    conforms, results, _ = pyshacl.validate(
+        to_rdflib(graph),
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        allow_warnings=True,
+        focus_nodes=None if focus is None else [rdflib.URIRef(n.value) for n in focus],
+    )
+    problems = []
+    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+
+        def one(prop, result=result):
+            return results.value(result, prop)
+
+        severity = str(one(SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1]
+        path = one(SH.resultPath)
+        value = one(SH.value)
+        problems.append(
+            Problem(
+                focus=short(one(SH.focusNode)),
+                path=short(path) if isinstance(path, rdflib.URIRef) else "",
+                message=shorten_iris(str(one(SH.resultMessage) or "constraint not met")),
+                severity=severity,
+                value=short(value) if value is not None else "",
+            )
+        )
+    return problems
+
+
+def short(term) -> str:
+    """Compact spelling of an rdflib term."""
+    import rdflib
+
+    if isinstance(term, rdflib.URIRef):
+        return compact(str(term))
+    return str(term)
+
+
+def shorten_iris(message: str) -> str:
+    """Replace the full IRIs pySHACL writes into its messages by prefixed names."""
+    return re.sub(r"<?(https?://[^\s>]+)>?", lambda m: compact(m.group(1)), message)
