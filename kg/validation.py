@@ -55,6 +55,18 @@ class Report:
             grouped.setdefault(problem.focus, []).append(problem)
         return grouped
 
+    def json(self) -> str:
+        """The report as JSON: conforms, and the findings grouped by focus node."""
+        import json
+
+        groups = {
+            focus: [
+                {"severity": p.severity, "path": p.path, "message": p.message, "value": p.value} for p in ps
+            ]
+            for focus, ps in self.by_focus().items()
+        }
+        return json.dumps({"conforms": self.conforms, "results": groups}, ensure_ascii=False, indent=2)
+
     def text(self) -> str:
         """The report grouped by focus node, as printed by `kg validate`."""
         if not self.problems:
@@ -206,3 +218,8 @@ def short(term) -> str:
 def shorten_iris(message: str) -> str:
     """Replace the full IRIs pySHACL writes into its messages by prefixed names."""
     return re.sub(r"<?(https?://[^\s>]+)>?", lambda m: compact(m.group(1)), message)
+
+
+def validate_store(store) -> Report:
+    """Validate a whole store: every node, every shape, every term."""
+    return validate_graph(store.load())

@@ -1,0 +1,304 @@
+"""The `kg` command line: parse arguments, make one library call, print the answer."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from kg import __version__
+from kg.errors import KgError
+
+
+class KgGroup(click.Group):
+    """Prints library errors as `Error: ...` and exits 1, without a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KgError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def store_of(ctx: click.Context):
+    from kg.store import open_store
+
+    return open_store(ctx.find_root().obj.get("store"))
+
+
+@click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    envvar="KG_STORE",
+    metavar="PATH",
+    help="The store to use (a .ttl file); default: $KG_STORE, else the bundled dataset.",
+)
+@click.version_option(__version__, prog_name="kg")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None) -> None:
+    """kg: a knowledge graph of China's import cross-border e-commerce ecosystem.
+
+    \b
+    Example:
+      kg query participants-by-series --format table
+    """
+    ctx.obj = {"store": store}
+
+
+@cli.command()
+@click.pass_context
+def report(ctx: click.Context) -> None:
+    """Validate the graph and print its summary (the main job).
+
+    \b
+    Example:
+      kg report
+    """
+    from kg.reports import main_report
+
+    text, ok = main_report(store_of(ctx))
+    click.echo(text)
+    ctx.exit(0 if ok else 1)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--empty", is_flag=True, help="Start with no data instead of the bundled dataset.")
+def init(path: str, empty: bool) -> None:
+    """Create a new store at PATH, seeded with the bundled dataset.
+
+    \b
+    Example:
+      kg init my-store.ttl && export KG_STORE=my-store.ttl
+    """
+    from kg.store import init_store
+
+    store = init_store(path, empty=empty)
+    click.echo(f"created {'an empty' if empty else 'a seeded'} store at {store.location}")
+
+
+@cli.group(cls=KgGroup)
+def add() -> None:
+    """Add an entity, a link or a source.
+
+    \b
+    Example:
+      kg add link cbr:kaola cbec:shipsVia cbr:cainiao --weight 0.6 --criticality medium \\
+          --confidence low --source cbr:source-market-analysis
+    """
+
+
+@add.command("entity")
+@click.argument("iri")
+@click.option("--type", "types", multiple=True, required=True, help="Class, e.g. cbec:Platform (repeatable).")
+@click.option("--label", required=True, help="English name.")
+@click.option("--label-zh", help="Chinese name.")
+@click.option("--comment", help="A sentence on what it is (English).")
+@click.option("--series", help="Market series, e.g. cbec:PlatformSeries.")
+@click.option("--status", help="cbec:Active or cbec:Exited.")
+@click.option("--exit-date", help="When it left the market: YYYY-MM-DD, YYYY-MM or YYYY.")
+@click.option("--founded", help="Founding date: YYYY-MM-DD, YYYY-MM or YYYY.")
+@click.option("--launched", help="Launch date: YYYY-MM-DD, YYYY-MM or YYYY.")
+@click.option("--source", "sources", multiple=True, required=True, help="A cbec:Source (repeatable).")
+@click.pass_context
+def add_entity(ctx: click.Context, iri: str, **options) -> None:
+    """Add an entity, or new facts about an existing one.
+
+    \b
+    Example:
+      kg add entity cbr:kaola --type cbec:SelfOperatedPlatform --label "NetEase Kaola" \\
+          --label-zh 网易考拉 --series cbec:PlatformSeries --source cbr:source-nzte-kaola
+    """
+    from kg.edits import EntitySpec, add_entity
+
+    click.echo(add_entity(store_of(ctx), EntitySpec(iri=iri, **options)).message)
+
+
+@add.command("link")
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("object")
+@click.option("--weight", help="0 to 1: how much SUBJECT relies on OBJECT (dependencies).")
+@click.option("--criticality", help="high, medium or low (dependencies).")
+@click.option("--confidence", required=True, help="high, medium or low: how sure the source is.")
+@click.option("--source", "sources", multiple=True, required=True, help="A cbec:Source (repeatable).")
+@click.option("--chain", help="Chain concept; default: the property's own chain.")
+@click.option("--paragraph", type=int, help="Paragraph of the source document.")
+@click.option("--rationale", help="Why this weight and criticality.")
+@click.option("--start", help="Start date: YYYY-MM-DD, YYYY-MM or YYYY.")
+@click.option("--end", help="End date: YYYY-MM-DD, YYYY-MM or YYYY.")
+@click.option("--comment", help="A note on the link (English).")
+@click.pass_context
+def add_link(ctx: click.Context, subject: str, predicate: str, object: str, **options) -> None:  # noqa: A002
+    """Add a link: the direct triple and its statement node, together.
+
+    \b
+    Example:
+      kg add link cbr:kaola cbec:shipsVia cbr:cainiao --weight 0.6 --criticality medium \\
+          --confidence low --source cbr:source-market-analysis
+    """
+    from kg.edits import LinkSpec, add_link
+
+    spec = LinkSpec(subject=subject, predicate=predicate, object=object, **options)
+    click.echo(add_link(store_of(ctx), spec).message)
+
+
+@add.command("source")
+@click.argument("iri")
+@click.option("--title", required=True, help="Title of the document.")
+@click.option("--url", help="Where it can be read (http or https).")
+@click.option("--date", help="Publication date: YYYY-MM-DD, YYYY-MM or YYYY.")
+@click.option("--publisher", help="Who published it.")
+@click.pass_context
+def add_source(ctx: click.Context, iri: str, **options) -> None:
+    """Add a source document that facts can cite.
+
+    \b
+    Example:
+      kg add source cbr:source-pymnts-kaola --title "Alibaba buys Kaola" \\
+          --url https://www.pymnts.com/ --date 2019-09-06
+    """
+    from kg.edits import SourceSpec, add_source
+
+    click.echo(add_source(store_of(ctx), SourceSpec(iri=iri, **options)).message)
+
+
+@cli.group(cls=KgGroup)
+def remove() -> None:
+    """Remove an entity with its links, or one link.
+
+    \b
+    Example:
+      kg remove link cbr:kaola cbec:shipsVia cbr:cainiao
+    """
+
+
+@remove.command("entity")
+@click.argument("iri")
+@click.pass_context
+def remove_entity(ctx: click.Context, iri: str) -> None:
+    """Remove an entity and every link it takes part in.
+
+    \b
+    Example:
+      kg remove entity cbr:retail-hypermarket-unnamed
+    """
+    from kg.edits import remove_entity
+
+    click.echo(remove_entity(store_of(ctx), iri).message)
+
+
+@remove.command("link")
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("object")
+@click.pass_context
+def remove_link(ctx: click.Context, subject: str, predicate: str, object: str) -> None:  # noqa: A002
+    """Remove one link: its direct triple and its statement nodes.
+
+    \b
+    Example:
+      kg remove link cbr:kaola cbec:shipsVia cbr:cainiao
+    """
+    from kg.edits import remove_link
+
+    click.echo(remove_link(store_of(ctx), subject, predicate, object).message)
+
+
+@cli.command()
+@click.argument("iri")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def show(ctx: click.Context, iri: str, fmt: str) -> None:
+    """Show what the graph says about one entity: facts, links and claims.
+
+    \b
+    Example:
+      kg show cbr:mi-tao
+    """
+    from kg.queries import describe, describe_text
+
+    description = describe(store_of(ctx), iri)
+    click.echo(
+        json.dumps(description, ensure_ascii=False, indent=2) if fmt == "json" else describe_text(description)
+    )
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind a variable (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table")
+@click.option("--update", is_flag=True, help="Allow a SPARQL update to change the store.")
+@click.pass_context
+def query(ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, update: bool) -> None:
+    """Run a bundled query by name, or a .rq file by path.
+
+    Values given with --param are bound to the query's variables, never pasted into it:
+    cbr:x or <https://...> is an IRI; 42, 0.5 and 2016-04-08 are numbers and dates;
+    anything else is a string.
+
+    \b
+    Example:
+      kg query dependencies-of --param participant=cbr:mi-tao --format json
+    """
+    from kg.queries import run_query
+
+    result = run_query(store_of(ctx), query, list(params), allow_update=update)
+    click.echo(result if isinstance(result, str) else result.render(fmt), nl=fmt in ("table", "json"))
+
+
+@cli.command()
+def queries() -> None:
+    """List the bundled queries with the question each answers.
+
+    \b
+    Example:
+      kg queries
+    """
+    from kg.queries import bundled_queries, queries_text
+
+    click.echo(queries_text(bundled_queries()))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def validate(ctx: click.Context, fmt: str) -> None:
+    """Validate the store (SHACL and known terms); exit 1 on violations.
+
+    \b
+    Example:
+      kg --store my-store.ttl validate
+    """
+    from kg.validation import validate_store
+
+    report = validate_store(store_of(ctx))
+    click.echo(report.json() if fmt == "json" else report.text())
+    ctx.exit(0 if report.conforms else 1)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def stats(ctx: click.Context, fmt: str) -> None:
+    """Count entities, links, claims and sources.
+
+    \b
+    Example:
+      kg stats --format json
+    """
+    from kg.queries import stats, stats_text
+
+    summary = stats(store_of(ctx))
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2) if fmt == "json" else stats_text(summary))
+
+
+def main() -> None:
+    """Entry point of the `kg` console script."""
+    cli(prog_name="kg")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,470 @@
+"""SPARQL: the bundled queries, running a query safely, and the summaries built on queries.
+
+Parameters are bound as values with Oxigraph's substitutions, never pasted into the
+text. Query files run read-only; SERVICE, LOAD and FROM outside the store are refused
+before anything runs, so a query file cannot reach the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import QueryError, TermError, ValueFormatError
+from kg.resources import resource_dir
+from kg.store import Store
+from kg.vocabulary import (
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    XSD,
+    compact,
+    date_literal,
+    node,
+    ontology_store,
+)
+
+FORMATS = ("table", "csv", "tsv", "json")
+UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD")
+HEADER = re.compile(r"#\s*(title|question|param)\s*:\s*(.*)")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a bundled query declares in its header."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class QueryFile:
+    """A SPARQL file with its header: title, the question it answers, its parameters."""
+
+    name: str
+    path: Path
+    title: str
+    question: str
+    params: tuple[Param, ...] = field(default=())
+
+    @property
+    def text(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def read_query_file(path: Path) -> QueryFile:
+    """A query file with the comment header parsed (title, question, param lines)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise QueryError(f"cannot read query file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise QueryError(f"{path} is not UTF-8 text; save it as UTF-8") from None
+    title, question, params = "", "", []
+    for line in text.splitlines():
+        match = HEADER.match(line.strip())
+        if not line.startswith("#"):
+            break
+        if not match:
+            continue
+        key, value = match.groups()
+        if key == "title":
+            title = value.strip()
+        elif key == "question":
+            question = (question + " " + value.strip()).strip()
+        else:
+            name, _, description = value.partition(" ")
+            params.append(Param(name.strip().lstrip("?$"), description.strip(" -:")))
+    return QueryFile(path.stem, path, title or path.stem, question, tuple(params))
+
+
+def bundled_queries() -> list[QueryFile]:
+    """The queries shipped in ``queries/``, sorted by name."""
+    return [read_query_file(p) for p in sorted(resource_dir("queries").glob("*.rq"))]
+
+
+def find_query(name_or_path: str) -> QueryFile:
+    """A bundled query by name, or a query file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".rq" or path.exists():
+        if not path.is_file():
+            raise QueryError(
+                f"no query file at {path}; give a path to a .rq file or a name from `kg queries`"
+            )
+        return read_query_file(path)
+    bundled = resource_dir("queries") / f"{name_or_path}.rq"
+    if bundled.is_file():
+        return read_query_file(bundled)
+    import difflib
+
+    names = [q.name for q in bundled_queries()]
+    near = difflib.get_close_matches(name_or_path, names, n=1)
+    hint = f"; did you mean {near[0]}?" if near else "; `kg queries` lists them"
+    raise QueryError(f"no bundled query named '{name_or_path}'{hint}")
+
+
+def parse_param(text: str) -> tuple[str, ox.NamedNode | ox.Literal]:
+    """``name=value`` into a variable name and an RDF term.
+
+    The value is an IRI when written as a prefixed name (cbr:mi-tao) or <...> or http(s)://;
+    an integer, decimal or date when it looks like one; otherwise a plain string.
+    """
+    name, sep, value = text.partition("=")
+    name = name.strip().lstrip("?$")
+    if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name):
+        raise QueryError(f"--param '{text}' must be name=value, e.g. participant=cbr:mi-tao")
+    return name, param_value(value)
+
+
+def param_value(value: str) -> ox.NamedNode | ox.Literal:
+    """The RDF term a --param value stands for (see ``parse_param``)."""
+    stripped = value.strip()
+    prefix = stripped.split(":", 1)[0]
+    if stripped.startswith("<") or prefix in PREFIXES or re.match(r"https?://", stripped):
+        return node(stripped)
+    if re.fullmatch(r"[+-]?\d+", stripped):
+        return ox.Literal(stripped, datatype=ox.NamedNode(XSD + "integer"))
+    if re.fullmatch(r"[+-]?\d*\.\d+", stripped):
+        return ox.Literal(stripped, datatype=ox.NamedNode(XSD + "decimal"))
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stripped):
+        return date_literal(stripped, "--param date")
+    if "\x00" in value:
+        raise ValueFormatError("--param value contains a NUL character")
+    return ox.Literal(value)
+
+
+def strip_strings_and_comments(query: str) -> str:
+    """The query with string literals, IRIs and comments blanked, for keyword checks."""
+    pattern = re.compile(
+        r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+        r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+        r'|"(?:[^"\\\n]|\\.)*"'
+        r"|'(?:[^'\\\n]|\\.)*'"
+        r"|<[^<>\"{}|^`\\\s]*>"
+        r"|#[^\n]*",
+        re.DOTALL,
+    )
+    return pattern.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", query)
+
+
+def keyword(text: str, word: str) -> bool:
+    """Whether ``word`` stands as a SPARQL keyword (not ?word, prefix:word or in an IRI)."""
+    return re.search(rf"(?<![\w?$:]){word}(?![\w:])", text, re.IGNORECASE) is not None
+
+
+def check_query_safety(query: str, allow_update: bool) -> bool:
+    """Refuse network access and, unless allowed, updates. Returns True for an update."""
+    bare = strip_strings_and_comments(query)
+    if keyword(bare, "SERVICE"):
+        raise QueryError("SERVICE is refused: kg queries never reach the network")
+    if keyword(bare, "LOAD"):
+        raise QueryError("LOAD is refused: kg queries never reach the network; use `kg import`")
+    if re.search(r"(?<![\w?$:])FROM(?![\w:])", bare, re.IGNORECASE):
+        raise QueryError(
+            "FROM / FROM NAMED is refused: queries run over the store's own graph; remove the clause"
+        )
+    is_update = any(keyword(bare, word) for word in UPDATE_KEYWORDS) and not keyword(bare, "SELECT")
+    is_update = is_update and not keyword(bare, "CONSTRUCT") and not keyword(bare, "ASK")
+    if is_update and not allow_update:
+        raise QueryError(
+            "this is a SPARQL update and query files run read-only; pass --update to change the store"
+        )
+    return is_update
+
+
+def query_graph(store: Store) -> ox.Store:
+    """The store's graph with the ontology beside it in its own named graph."""
+    graph = store.load()
+    graph.extend(ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store())
+    return graph
+
+
+@dataclass
+class QueryResult:
+    """The answer to a SELECT, ASK or CONSTRUCT query, ready to print."""
+
+    variables: list[str]
+    rows: list[list[ox.NamedNode | ox.BlankNode | ox.Literal | None]]
+    boolean: bool | None = None
+    triples: list[ox.Triple] | None = None
+
+    def render(self, fmt: str = "table") -> str:
+        if fmt not in FORMATS:
+            raise QueryError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+        if self.boolean is not None:
+            return (
+                json.dumps({"head": {}, "boolean": self.boolean})
+                if fmt == "json"
+                else str(self.boolean).lower()
+            )
+        if self.triples is not None:
+            return ox.serialize(self.triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
+        return {"table": self.table, "csv": self.csv, "tsv": self.tsv, "json": self.json}[fmt]()
+
+    def table(self) -> str:
+        cells = [[compact(v) if v is not None else "" for v in row] for row in self.rows]
+        widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(self.variables)]
+        line = "  ".join("-" * w for w in widths)
+        out = ["  ".join(h.ljust(w) for h, w in zip(self.variables, widths, strict=True)), line]
+        out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+        out.append(f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})")
+        return "\n".join(out)
+
+    def csv(self, delimiter: str = ",") -> str:
+        """SPARQL 1.1 CSV results: full IRIs, lexical values."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(self.variables)
+        for row in self.rows:
+            writer.writerow(["" if v is None else v.value for v in row])
+        return buffer.getvalue()
+
+    def tsv(self) -> str:
+        """SPARQL 1.1 TSV results: terms in Turtle/N-Triples syntax."""
+        lines = ["\t".join(f"?{v}" for v in self.variables)]
+        lines += ["\t".join("" if v is None else str(v) for v in row) for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def json(self) -> str:
+        """SPARQL 1.1 Query Results JSON Format."""
+        bindings = [
+            {var: json_term(v) for var, v in zip(self.variables, row, strict=True) if v is not None}
+            for row in self.rows
+        ]
+        doc = {"head": {"vars": self.variables}, "results": {"bindings": bindings}}
+        return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != XSD + "string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def run_sparql(
+    graph: ox.Store, text: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None
+) -> QueryResult:
+    """Run a read-only query over ``graph`` (data plus the ontology graph)."""
+    substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+    try:
+        answer = graph.query(
+            text, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions
+        )
+    except SyntaxError as exc:
+        raise QueryError(f"the query does not parse: {exc.msg}") from None
+    except OSError as exc:
+        raise QueryError(f"the query failed: {exc}") from None
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult([], [], boolean=bool(answer))
+    if isinstance(answer, ox.QueryTriples):
+        return QueryResult([], [], triples=list(answer))
+    variables = [v.value for v in answer.variables]
+    return QueryResult(variables, [[row[v] for v in variables] for row in answer])
+
+
+def run_query(
+    store: Store, name_or_path: str, params: list[str] | None = None, allow_update: bool = False
+) -> QueryResult | str:
+    """Run a bundled query (by name) or a query file (by path) with ``--param`` bindings."""
+    query = find_query(name_or_path)
+    text = query.text
+    is_update = check_query_safety(text, allow_update)
+    bindings = dict(parse_param(p) for p in params or [])
+    declared = {p.name for p in query.params}
+    if declared:
+        unknown = sorted(set(bindings) - declared)
+        if unknown:
+            raise QueryError(
+                f"{query.name} has no parameter {', '.join(unknown)}; it takes: "
+                + ", ".join(sorted(declared))
+            )
+        missing = sorted(
+            p.name for p in query.params if p.name not in bindings and "optional" not in p.description
+        )
+        if missing:
+            example = next(p for p in query.params if p.name == missing[0]).description
+            raise QueryError(f"{query.name} needs --param {missing[0]}=... ({example})")
+    if is_update:
+        return run_update(store, text)
+    for name in bindings:
+        if not re.search(rf"[?$]{name}\b", text):
+            raise QueryError(f"{query.name} has no variable ?{name} to bind --param {name} to")
+    return run_sparql(query_graph(store), text, bindings)
+
+
+def run_update(store: Store, text: str) -> str:
+    """Apply a SPARQL update through the store's validated write path."""
+
+    def change(graph: ox.Store) -> str:
+        before = len(graph)
+        try:
+            graph.update(text, prefixes=PREFIXES)
+        except SyntaxError as exc:
+            raise QueryError(f"the update does not parse: {exc.msg}") from None
+        return f"update applied: {before} -> {len(graph)} triples"
+
+    return store.write(change)
+
+
+# ---------------------------------------------------------------- summaries
+
+
+def stats(store: Store) -> dict:
+    """Counts a user checks first: triples, entities by class, links by chain, sources."""
+    graph = query_graph(store)
+
+    def pairs(text: str) -> dict[str, int]:
+        return {compact(r[0]): int(r[1].value) for r in run_sparql(graph, text).rows}
+
+    def number(text: str) -> int:
+        return int(run_sparql(graph, text).rows[0][0].value)
+
+    entity_filter = "VALUES ?top { cbec:Participant cbec:Policy cbec:Zone }"
+    return {
+        "store": store.location,
+        "triples": len(store.load()),
+        "entities": number(
+            f"SELECT (COUNT(DISTINCT ?e) AS ?n) {{ {entity_filter} ?e a/rdfs:subClassOf* ?top }}"
+        ),
+        "entities_by_class": pairs(
+            "SELECT ?c (COUNT(DISTINCT ?e) AS ?n) { ?e a ?c . "
+            "?c rdfs:subClassOf* ?top VALUES ?top { cbec:Participant cbec:Policy cbec:Zone } "
+            "FILTER(STRSTARTS(STR(?e), 'https://w3id.org/cbec/resource/')) } GROUP BY ?c ORDER BY DESC(?n) ?c"
+        ),
+        "links": number("SELECT (COUNT(?l) AS ?n) { ?l a cbec:Link }"),
+        "links_by_chain": pairs(
+            "SELECT ?chain (COUNT(?l) AS ?n) { ?l a cbec:Link ; cbec:chain ?chain } "
+            "GROUP BY ?chain ORDER BY DESC(?n) ?chain"
+        ),
+        "dependency_links": number(
+            "SELECT (COUNT(?l) AS ?n) { ?l a cbec:Link ; cbec:predicate ?p . "
+            "?p rdfs:subPropertyOf cbec:dependsOn }"
+        ),
+        "claims": number("SELECT (COUNT(?c) AS ?n) { ?c a cbec:Claim }"),
+        "conflicting_claims": number(
+            "SELECT (COUNT(DISTINCT ?c) AS ?n) { ?c a cbec:Claim ; cbec:conflictsWith ?d }"
+        ),
+        "sources": number("SELECT (COUNT(?s) AS ?n) { ?s a cbec:Source }"),
+        "bundled_queries": len(bundled_queries()),
+    }
+
+
+def stats_text(summary: dict) -> str:
+    """The summary as a short readable block."""
+    lines = [f"store: {summary['store']}", f"triples: {summary['triples']}"]
+    lines.append(f"entities: {summary['entities']}")
+    lines += [f"  {name:<28} {n}" for name, n in summary["entities_by_class"].items()]
+    lines.append(f"links: {summary['links']} ({summary['dependency_links']} dependencies)")
+    lines += [f"  {name:<28} {n}" for name, n in summary["links_by_chain"].items()]
+    lines.append(f"claims: {summary['claims']} ({summary['conflicting_claims']} in conflict)")
+    lines.append(f"sources: {summary['sources']}")
+    lines.append(f"bundled queries: {summary['bundled_queries']}")
+    return "\n".join(lines)
+
+
+def describe(store: Store, iri: str) -> dict:
+    """Everything the graph says about one entity: facts, links out and in, claims."""
+    entity = node(iri)
+    graph = query_graph(store)
+    if not any(graph.quads_for_pattern(entity, None, None, ox.DefaultGraph())):
+        raise TermError(
+            f"{compact(entity)} is not in the store; `kg query entities-without-links` lists entities"
+        )
+    bind = {"e": entity}
+    facts = run_sparql(
+        graph,
+        "SELECT ?p ?o { ?e ?p ?o FILTER NOT EXISTS { ?p cbec:defaultChain ?c } "
+        "FILTER(?p != cbec:dependsOn) } ORDER BY ?p ?o",
+        bind,
+    )
+    link_query = """
+        SELECT ?link ?subject ?p ?object ?chain ?weight ?criticality ?confidence
+               (GROUP_CONCAT(DISTINCT STR(?src); separator=" ") AS ?sources) {
+          ?link a cbec:Link ; cbec:subject ?subject ; cbec:predicate ?p ; cbec:object ?object ;
+                cbec:chain ?chain ; cbec:confidence ?confidence ; prov:wasDerivedFrom ?src .
+          OPTIONAL { ?link cbec:weight ?weight } OPTIONAL { ?link cbec:criticality ?criticality }
+          FILTER(?%s = ?e)
+        } GROUP BY ?link ?subject ?p ?object ?chain ?weight ?criticality ?confidence
+        ORDER BY ?chain DESC(?weight) ?link"""
+    claims = run_sparql(
+        graph,
+        "SELECT ?claim ?text ?confidence { ?claim cbec:about ?e ; cbec:claimText ?text ; "
+        "cbec:confidence ?confidence } ORDER BY ?claim",
+        bind,
+    )
+    return {
+        "iri": entity.value,
+        "facts": [(compact(p), term_text(o)) for p, o in facts.rows],
+        "links_out": [link_row(r) for r in run_sparql(graph, link_query % "subject", bind).rows],
+        "links_in": [link_row(r) for r in run_sparql(graph, link_query % "object", bind).rows],
+        "claims": [(compact(c), t.value, compact(k)) for c, t, k in claims.rows],
+    }
+
+
+def term_text(term) -> str:
+    if isinstance(term, ox.Literal) and term.language:
+        return f"{term.value} @{term.language}"
+    return compact(term)
+
+
+def link_row(row: list) -> dict:
+    link, subject, p, obj, chain, weight, criticality, confidence, sources = row
+    return {
+        "link": compact(link),
+        "subject": compact(subject),
+        "predicate": compact(p),
+        "object": compact(obj),
+        "chain": compact(chain),
+        "weight": float(weight.value) if weight is not None else None,
+        "criticality": compact(criticality) if criticality is not None else None,
+        "confidence": compact(confidence),
+        "sources": [compact(s) for s in sources.value.split()],
+    }
+
+
+def describe_text(description: dict) -> str:
+    """`kg show` output: the entity's facts, then its links, then the claims about it."""
+    lines = [compact(description["iri"])]
+    lines += [f"  {p:<22} {o}" for p, o in description["facts"]]
+    for title, key, end in (
+        ("depends on / links to", "links_out", "object"),
+        ("linked from", "links_in", "subject"),
+    ):
+        rows = description[key]
+        if rows:
+            lines.append(f"{title} ({len(rows)}):")
+        for r in rows:
+            weight = f" w={r['weight']:g}" if r["weight"] is not None else ""
+            crit = f" {r['criticality'].removeprefix('cbec:').lower()}" if r["criticality"] else ""
+            lines.append(
+                f"  [{r['chain'].removeprefix('cbec:').removesuffix('Chain').lower()}] "
+                f"{r['predicate']} {r[end]}{weight}{crit} "
+                f"(confidence {r['confidence'].removeprefix('cbec:').lower()}; {', '.join(r['sources'])})"
+            )
+    if description["claims"]:
+        lines.append(f"claims ({len(description['claims'])}):")
+        lines += [f"  {c} [{k.removeprefix('cbec:').lower()}] {t}" for c, t, k in description["claims"]]
+    return "\n".join(lines)
+
+
+def queries_text(queries: list[QueryFile]) -> str:
+    """`kg queries`: one line per query with its question, and its parameters."""
+    width = max((len(q.name) for q in queries), default=0)
+    lines = []
+    for q in queries:
+        lines.append(f"{q.name:<{width}}  {q.question or q.title}")
+        for p in q.params:
+            lines.append(f"{'':<{width}}    --param {p.name}=...  {p.description}")
+    return "\n".join(lines)
