@@ -210,7 +210,7 @@ class QueryResult:
         cells = [[compact(v) if v is not None else "" for v in row] for row in self.rows]
         widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(self.variables)]
         line = "  ".join("-" * w for w in widths)
-        out = ["  ".join(h.ljust(w) for h, w in zip(self.variables, widths, strict=True)), line]
+        out = ["  ".join(h.ljust(w) for h, w in zip(self.variables, widths, strict=True)).rstrip(), line]
         out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
         out.append(f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})")
         return "\n".join(out)
@@ -264,6 +264,11 @@ def run_sparql(
         )
     except SyntaxError as exc:
         raise QueryError(f"the query does not parse: {exc.msg}") from None
+    except RuntimeError as exc:
+        # Oxigraph binds values only to variables the query projects (SPARQL SEP-0007).
+        raise QueryError(
+            f"{exc}; --param can bind only variables the query selects: add them to SELECT"
+        ) from None
     except OSError as exc:
         raise QueryError(f"the query failed: {exc}") from None
     if isinstance(answer, ox.QueryBoolean):
@@ -385,31 +390,31 @@ def describe(store: Store, iri: str) -> dict:
     bind = {"e": entity}
     facts = run_sparql(
         graph,
-        "SELECT ?p ?o { ?e ?p ?o FILTER NOT EXISTS { ?p cbec:defaultChain ?c } "
+        "SELECT ?e ?p ?o { ?e ?p ?o FILTER NOT EXISTS { ?p cbec:defaultChain ?c } "
         "FILTER(?p != cbec:dependsOn) } ORDER BY ?p ?o",
         bind,
     )
     link_query = """
-        SELECT ?link ?subject ?p ?object ?chain ?weight ?criticality ?confidence
+        SELECT ?e ?link ?subject ?p ?object ?chain ?weight ?criticality ?confidence
                (GROUP_CONCAT(DISTINCT STR(?src); separator=" ") AS ?sources) {
           ?link a cbec:Link ; cbec:subject ?subject ; cbec:predicate ?p ; cbec:object ?object ;
                 cbec:chain ?chain ; cbec:confidence ?confidence ; prov:wasDerivedFrom ?src .
           OPTIONAL { ?link cbec:weight ?weight } OPTIONAL { ?link cbec:criticality ?criticality }
           FILTER(?%s = ?e)
-        } GROUP BY ?link ?subject ?p ?object ?chain ?weight ?criticality ?confidence
+        } GROUP BY ?e ?link ?subject ?p ?object ?chain ?weight ?criticality ?confidence
         ORDER BY ?chain DESC(?weight) ?link"""
     claims = run_sparql(
         graph,
-        "SELECT ?claim ?text ?confidence { ?claim cbec:about ?e ; cbec:claimText ?text ; "
+        "SELECT ?e ?claim ?text ?confidence { ?claim cbec:about ?e ; cbec:claimText ?text ; "
         "cbec:confidence ?confidence } ORDER BY ?claim",
         bind,
     )
     return {
         "iri": entity.value,
-        "facts": [(compact(p), term_text(o)) for p, o in facts.rows],
+        "facts": [(compact(p), term_text(o)) for _, p, o in facts.rows],
         "links_out": [link_row(r) for r in run_sparql(graph, link_query % "subject", bind).rows],
         "links_in": [link_row(r) for r in run_sparql(graph, link_query % "object", bind).rows],
-        "claims": [(compact(c), t.value, compact(k)) for c, t, k in claims.rows],
+        "claims": [(compact(c), t.value, compact(k)) for _, c, t, k in claims.rows],
     }
 
 
@@ -420,7 +425,7 @@ def term_text(term) -> str:
 
 
 def link_row(row: list) -> dict:
-    link, subject, p, obj, chain, weight, criticality, confidence, sources = row
+    _, link, subject, p, obj, chain, weight, criticality, confidence, sources = row
     return {
         "link": compact(link),
         "subject": compact(subject),
