@@ -90,7 +90,7 @@ def networkx_measures(deps: nx.DiGraph) -> tuple[dict, dict]:
         method["betweenness"] = f"networkx, sampled k={EXACT_BETWEENNESS_LIMIT} seed={SAMPLE_SEED}"
     method["harmonic"] = "networkx, incoming distances (1/weight)"
     return {
-        "pagerank": nx.pagerank(deps, weight="weight") if n else {},
+        "pagerank": nx.pagerank(deps, weight="weight", tol=1e-12, max_iter=1000) if n else {},
         "betweenness": betweenness,
         "harmonic": nx.harmonic_centrality(deps, distance="distance"),
     }, method
@@ -334,11 +334,20 @@ def node_cut(net: nx.MultiDiGraph, sources: list[str], targets: list[str]) -> li
     targets = [t for t in targets if t in view and t not in sources]
     if not sources or not targets:
         raise KgError("--from and --to must each name at least one linked node (an IRI or a class)")
-    view.add_edges_from((("__from__",), s) for s in sources)
-    view.add_edges_from((t, ("__to__",)) for t in targets)
-    if not nx.has_path(view, ("__from__",), ("__to__",)):
+    # Contract each set into one terminal so that the cut is made of nodes between them.
+    start, end = ("__from__",), ("__to__",)
+    ends = set(sources) | set(targets)
+    contracted = view.subgraph(n for n in view if n not in ends).copy()
+    for group, terminal in ((sources, start), (targets, end)):
+        contracted.add_node(terminal)
+        for member in group:
+            for neighbour in view[member]:
+                other = start if neighbour in sources else end if neighbour in targets else neighbour
+                if other != terminal:
+                    contracted.add_edge(terminal, other)
+    if contracted.has_edge(start, end) or not nx.has_path(contracted, start, end):
         return []
-    cut = nx.minimum_node_cut(view, ("__from__",), ("__to__",))
+    cut = nx.minimum_node_cut(contracted, start, end)
     cut = sorted(c for c in cut if isinstance(c, str))
     findings = []
     for node in cut:

@@ -179,7 +179,11 @@ def check_query_safety(query: str, allow_update: bool) -> bool:
 
 def query_graph(store: Store) -> ox.Store:
     """The store's graph with the ontology beside it in its own named graph."""
-    graph = store.load()
+    return with_ontology(store.load())
+
+
+def with_ontology(graph: ox.Store) -> ox.Store:
+    """Add the ontology to ``graph`` as the named graph <https://w3id.org/cbec/ontology>."""
     graph.extend(ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store())
     return graph
 

@@ -1,0 +1,151 @@
+"""Analysis on hand-checked small graphs, and the NetworkX and igraph engines against each other."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import pytest
+
+from kg.analysis import centrality, chokepoints, katz, simulate, single_sourcing
+from kg.network import Filters, dependency_graph, project
+from tests.graphs import random_ecosystem, store
+
+CBR = "https://w3id.org/cbec/resource/"
+
+
+def iri(slug: str) -> str:
+    return CBR + slug
+
+
+DIAMOND = (
+    {"a": "Platform", "b": "LogisticsProvider", "c": "LogisticsProvider", "d": "LogisticsProvider",
+     "e": "Platform", "f": "Platform"},
+    [
+        ("a", "shipsVia", "b", 0.5, "Medium"),
+        ("a", "shipsVia", "c", 0.5, "Medium"),
+        ("b", "shipsVia", "d", 1.0, "High"),
+        ("c", "shipsVia", "d", 1.0, "High"),
+        ("e", "trafficFrom", "a", 1.0, "High"),
+        ("f", "shipsVia", "d", 0.4, "Low", "Low"),
+    ],
+)
+
+
+def test_projection_is_faithful() -> None:
+    net = project(store(*DIAMOND))
+    assert set(net) == {iri(x) for x in "abcdef"}
+    assert net.number_of_edges() == 6
+    edge = net.get_edge_data(iri("a"), iri("b"))
+    (key, data), = edge.items()
+    assert key.endswith("/l0")
+    assert data["predicate"] == "shipsVia" and data["chain"] == "LogisticsChain" and data["weight"] == 0.5
+    assert data["sources"] == [iri("source-test")]
+    high_only = project(store(*DIAMOND), Filters(min_confidence="High"))
+    assert not high_only.has_edge(iri("f"), iri("d"))
+    logistics = project(store(*DIAMOND), Filters(chains=frozenset({"TrafficChain"})))
+    assert logistics.number_of_edges() == 1
+
+
+def test_dominators_explain_who_is_held() -> None:
+    findings = [f for f in chokepoints(project(store(*DIAMOND))) if f.kind == "dominator"]
+    by_node = {f.node: f for f in findings}
+    # Every logistics path of a (via b or c) and of b, c, f ends at d.
+    assert by_node[iri("d")].participants == sorted(iri(x) for x in "abcf")
+    assert "every logistics dependency of a, b, c and f passes through d" in by_node[iri("d")].reason
+    # e's only traffic dependency is a.
+    assert by_node[iri("a")].participants == [iri("e")]
+    assert iri("b") not in by_node and iri("c") not in by_node
+
+
+def test_articulation_points_and_bridges() -> None:
+    findings = chokepoints(project(store(*DIAMOND)))
+    points = {f.node for f in findings if f.kind == "articulation point"}
+    assert points == {iri("a"), iri("d")}
+    bridges = {(f.node, tuple(f.participants)) for f in findings if f.kind == "bridge"}
+    assert (iri("e"), (iri("e"),)) in bridges
+    assert (iri("f"), (iri("f"),)) in bridges
+    assert len(bridges) == 2
+
+
+def test_single_sourcing_needs_one_provider_of_high_criticality() -> None:
+    findings = single_sourcing(project(store(*DIAMOND)))
+    assert {(f.node, tuple(f.participants)) for f in findings} == {
+        (iri("d"), (iri("b"), iri("c"))),
+        (iri("a"), (iri("e"),)),
+    }
+
+
+def test_node_cut_between_sets() -> None:
+    net = project(store(*DIAMOND))
+    findings = chokepoints(net, sources=[iri("e")], targets=[iri("d")])
+    cut = {f.node for f in findings if f.kind == "node cut"}
+    assert cut == {iri("a")}
+
+
+def test_centrality_by_hand() -> None:
+    net = project(store(*DIAMOND))
+    scores = centrality(net, engine="networkx").scores
+    assert scores[iri("d")]["in_degree"] == pytest.approx(2.4)
+    assert scores[iri("a")]["out_degree"] == pytest.approx(1.0)
+    ranked = sorted(scores, key=lambda n: -scores[n]["pagerank"])
+    assert ranked[0] == iri("d")
+    # b and c lie on the a -> d paths; a on e -> b/c/d paths.
+    assert scores[iri("a")]["betweenness"] > scores[iri("b")]["betweenness"] > 0
+    assert scores[iri("e")]["betweenness"] == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_networkx_and_igraph_agree(seed: int) -> None:
+    net = project(store(*random_ecosystem(120, 400, seed)))
+    a = centrality(net, engine="networkx").scores
+    b = centrality(net, engine="igraph").scores
+    for node in a:
+        for measure in ("pagerank", "betweenness", "harmonic", "in_degree"):
+            assert math.isclose(a[node][measure], b[node][measure], rel_tol=1e-6, abs_tol=1e-9), (node, measure)
+    nx_find = {(f.kind, f.node, tuple(f.participants)) for f in chokepoints(net, engine="networkx")}
+    ig_find = {(f.kind, f.node, tuple(f.participants)) for f in chokepoints(net, engine="igraph")}
+    assert nx_find == ig_find
+
+
+def test_katz_matches_networkx() -> None:
+    deps = dependency_graph(project(store(*random_ecosystem(60, 150, 7))))
+    ours = katz(deps, alpha=0.05)
+    theirs = nx.katz_centrality(deps, alpha=0.05, beta=1.0, weight="weight", max_iter=5000, tol=1e-12)
+    for node in ours:
+        assert ours[node] == pytest.approx(theirs[node], rel=1e-6)
+
+
+SHOCK = (
+    {"startup": "VerticalPlatform", "giant": "MarketplacePlatform", "supplier": "Supplier",
+     "policy": "Policy", "gacc": "Regulator", "carrier": "LogisticsProvider", "idle": "Investor"},
+    [
+        ("startup", "usesModel", "BondedImport", 0.9, "High"),
+        ("startup", "shipsVia", "carrier", 0.1, "Low"),
+        ("giant", "usesModel", "BondedImport", 0.3, "Medium"),
+        ("giant", "usesModel", "DirectMail", 0.7, "Medium"),
+        ("supplier", "sellsOn", "startup", 0.8, "High"),
+        ("supplier", "sellsOn", "giant", 0.2, "Low"),
+        ("policy", "affects", "BondedImport", 0.7, None),
+        ("policy", "issuedBy", "gacc", None, None),
+    ],
+)
+
+
+def test_policy_shock_fells_the_startup_and_spares_the_giant() -> None:
+    net = project(store(*SHOCK))
+    result = simulate(net, policies=[iri("policy")])
+    failed = {f.node: f for round_ in result.rounds for f in round_}
+    assert set(failed) == {iri("startup"), iri("supplier")}
+    assert failed[iri("startup")].round == 1 and failed[iri("startup")].loss == pytest.approx(0.63)
+    assert failed[iri("startup")].causes == ["usesModel BondedImport (weight 0.9 x damage 0.7)"]
+    assert failed[iri("supplier")].round == 2
+    assert result.survived[iri("giant")]["loss"] == pytest.approx(0.21)
+    assert result.survived[iri("giant")]["alternatives"] == []
+
+
+def test_removing_a_node_nobody_depends_on_changes_nothing() -> None:
+    net = project(store(*SHOCK))
+    result = simulate(net, remove=[iri("idle")])
+    assert result.rounds == []
+    assert result.survived == {}
