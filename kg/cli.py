@@ -295,6 +295,88 @@ def stats(ctx: click.Context, fmt: str) -> None:
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2) if fmt == "json" else stats_text(summary))
 
 
+def filter_options(command):
+    """--as-of and --min-confidence, shared by the analysis commands."""
+    command = click.option("--as-of", help="The graph as of this date: YYYY-MM-DD, YYYY-MM or YYYY.")(command)
+    return click.option(
+        "--min-confidence", default="low", show_default=True, help="Drop links less sure than this."
+    )(command)
+
+
+@cli.group(cls=KgGroup)
+def analyze() -> None:
+    """Centrality and chokepoints of the dependency network.
+
+    \b
+    Example:
+      kg analyze chokepoints --top 10
+    """
+
+
+@analyze.command("centrality")
+@click.option("--chain", help="Only this chain, e.g. cbec:LogisticsChain.")
+@click.option("--top", default=15, show_default=True, help="How many nodes to list.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@filter_options
+@click.pass_context
+def analyze_centrality(ctx: click.Context, chain: str | None, top: int, fmt: str, **filters) -> None:
+    """Weighted degree, PageRank, betweenness, harmonic closeness and Katz.
+
+    \b
+    Example:
+      kg analyze centrality --chain cbec:LogisticsChain --top 10
+    """
+    from kg.reports import centrality_report
+
+    click.echo(centrality_report(store_of(ctx), chain=chain, top=top, fmt=fmt, **filters))
+
+
+@analyze.command("chokepoints")
+@click.option("--from", "sources", multiple=True, help="Start set for a node cut: an IRI or a class.")
+@click.option("--to", "targets", multiple=True, help="End set for a node cut: an IRI or a class.")
+@click.option("--top", default=20, show_default=True, help="How many findings to list (0: all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@filter_options
+@click.pass_context
+def analyze_chokepoints(ctx: click.Context, sources, targets, top: int, fmt: str, **filters) -> None:
+    """Dominators, articulation points, bridges, single sourcing and node cuts, each with its reason.
+
+    \b
+    Example:
+      kg analyze chokepoints --from cbec:Supplier --to cbec:MarketplacePlatform --format json
+    """
+    from kg.reports import chokepoints_report
+
+    text = chokepoints_report(store_of(ctx), list(sources), list(targets), top=top, fmt=fmt, **filters)
+    click.echo(text)
+
+
+@cli.command()
+@click.option("--remove", "remove", multiple=True, metavar="IRI", help="A node that fails outright.")
+@click.option("--policy", "policies", multiple=True, metavar="IRI", help="A policy whose hits to apply.")
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="A participant fails when its weighted loss in one chain passes this.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@filter_options
+@click.pass_context
+def simulate(ctx: click.Context, remove, policies, threshold: float, fmt: str, **filters) -> None:
+    """Replay a shock: remove nodes or apply a policy, and propagate failures.
+
+    \b
+    Example:
+      kg simulate --policy cbr:tax-2016
+    """
+    from kg.reports import simulation_report
+
+    text = simulation_report(store_of(ctx), list(remove), list(policies), threshold, fmt=fmt, **filters)
+    click.echo(text)
+
+
 def main() -> None:
     """Entry point of the `kg` console script."""
     cli(prog_name="kg")

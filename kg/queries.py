@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import QueryError, TermError, ValueFormatError
+from kg.formats import table_text
 from kg.resources import resource_dir
 from kg.store import Store
 from kg.vocabulary import (
@@ -212,12 +213,8 @@ class QueryResult:
 
     def table(self) -> str:
         cells = [[compact(v) if v is not None else "" for v in row] for row in self.rows]
-        widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(self.variables)]
-        line = "  ".join("-" * w for w in widths)
-        out = ["  ".join(h.ljust(w) for h, w in zip(self.variables, widths, strict=True)).rstrip(), line]
-        out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-        out.append(f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})")
-        return "\n".join(out)
+        count = f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})"
+        return table_text(self.variables, cells) + "\n" + count
 
     def csv(self, delimiter: str = ",") -> str:
         """SPARQL 1.1 CSV results: full IRIs, lexical values."""

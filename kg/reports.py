@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kg.formats import csv_text, table_text
 from kg.queries import stats, stats_text
 from kg.store import Store
 from kg.validation import validate_store
@@ -18,3 +19,161 @@ def main_report(store: Store) -> tuple[str, bool]:
         stats_text(stats(store)),
     ]
     return "\n".join(sections), report.conforms
+
+
+# ---------------------------------------------------------------- analysis reports
+
+
+def network_of(store: Store, chain: str | None = None, as_of: str | None = None, min_confidence: str = "low"):
+    """The projection of a store, filtered by chain, date and confidence."""
+    from kg.network import Filters, project
+    from kg.queries import query_graph
+    from kg.vocabulary import date_literal, level, vocabulary
+
+    chains = None
+    if chain:
+        chains = frozenset({vocabulary().concept(chain).value.rsplit("#", 1)[-1]})
+    day = date_literal(as_of, "--as-of").value if as_of else None
+    confidence = level(min_confidence, "--min-confidence").value.rsplit("#", 1)[-1]
+    return project(query_graph(store), Filters(chains=chains, as_of=day, min_confidence=confidence))
+
+
+def centrality_report(
+    store: Store, chain: str | None = None, top: int = 15, fmt: str = "table", **filters
+) -> str:
+    """`kg analyze centrality`: the top nodes by PageRank with every measure."""
+    import json
+
+    from kg.analysis import MEASURES, centrality
+
+    net = network_of(store, chain, **filters)
+    result = centrality(net, chain=None)
+    rows = result.ranked("pagerank", top)
+    if fmt == "json":
+        return json.dumps(
+            {
+                "chain": chain,
+                "method": result.method,
+                "nodes": [{"node": n, "label": net.nodes[n]["label"], **s} for n, s in rows],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    header = ["node", "label", *MEASURES]
+    body = [[compact_iri(n), net.nodes[n]["label"], *(f"{s[m]:.4f}" for m in MEASURES)] for n, s in rows]
+    if fmt == "csv":
+        return csv_text(header, [[n, lbl, *vals] for (n, _), (_, lbl, *vals) in zip(rows, body, strict=True)])
+    notes = [f"{m}: {how}" for m, how in sorted(result.method.items())]
+    scope = f"chain {chain}" if chain else "all chains"
+    return (
+        table_text(header, body) + f"\n\nTop {len(rows)} of {len(net)} nodes, {scope}.\n" + "\n".join(notes)
+    )
+
+
+def chokepoints_report(
+    store: Store,
+    sources: list[str] | None = None,
+    targets: list[str] | None = None,
+    top: int = 20,
+    fmt: str = "table",
+    **filters,
+) -> str:
+    """`kg analyze chokepoints`: findings with the participants they hold and why."""
+    import json
+
+    from kg.analysis import chokepoints
+
+    net = network_of(store, **filters)
+    findings = chokepoints(net, resolve_nodes(net, sources), resolve_nodes(net, targets))
+    shown = findings[:top] if top else findings
+    if fmt == "json":
+        return json.dumps([f.as_dict() for f in shown], ensure_ascii=False, indent=2)
+    lines = []
+    for f in shown:
+        lines.append(f"{f.score:>4.0f}  {f.kind:<18} {net.nodes[f.node]['label']} ({compact_iri(f.node)})")
+        lines.append(f"      {f.reason}")
+    lines.append(f"\n{len(shown)} of {len(findings)} findings on {len(net)} nodes.")
+    return "\n".join(lines)
+
+
+def resolve_nodes(net, terms: list[str] | None) -> list[str]:
+    """IRIs or class names (cbec:Supplier) into the network's node IRIs."""
+    from kg.errors import TermError
+    from kg.vocabulary import node, vocabulary
+
+    found: list[str] = []
+    for term in terms or []:
+        iri = node(term).value
+        if iri in vocabulary().classes:
+            wanted = iri.rsplit("#", 1)[-1]
+            sub = {c.rsplit("#", 1)[-1] for c, sup in vocabulary().superclasses.items() if iri in sup}
+            found += [n for n, d in net.nodes(data=True) if d["kind"] in sub | {wanted}]
+        elif iri in net:
+            found.append(iri)
+        else:
+            raise TermError(f"{term} is neither a class nor a node of the network; check it with `kg show`")
+    return sorted(set(found))
+
+
+def simulation_report(
+    store: Store,
+    remove: list[str] | None = None,
+    policies: list[str] | None = None,
+    threshold: float | None = None,
+    fmt: str = "text",
+    **filters,
+) -> str:
+    """`kg simulate`: rounds of failures with their causes, and who survives and why."""
+    import json
+
+    from kg.analysis import DEFAULT_THRESHOLD, simulate
+    from kg.vocabulary import node
+
+    net = network_of(store, **filters)
+    result = simulate(
+        net,
+        remove=[node(r).value for r in remove or []],
+        policies=[node(p).value for p in policies or []],
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+    )
+    failed = [f for round_ in result.rounds for f in round_]
+    if fmt == "json":
+        return json.dumps(
+            {
+                "threshold": result.threshold,
+                "shock": result.shock,
+                "rounds": len(result.rounds),
+                "failed": [
+                    {"node": f.node, "round": f.round, "chain": f.chain, "loss": f.loss, "causes": f.causes}
+                    for f in failed
+                ],
+                "survived": [{"node": n, **why} for n, why in sorted(result.survived.items())],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+
+    def label(n: str) -> str:
+        return net.nodes[n]["label"] if n in net else n
+
+    lines = [f"Shock: {', '.join(f'{label(n)} ({d:g})' for n, d in result.shock.items())}"]
+    lines.append(f"Threshold: a participant fails when it loses more than {result.threshold:g} of one chain.")
+    for number, round_ in enumerate(result.rounds, 1):
+        lines.append(f"Round {number}:")
+        for f in round_:
+            lines.append(f"  FAILS  {label(f.node)}: lost {f.loss:g} of its {f.chain}")
+            lines += [f"         - {c}" for c in f.causes]
+    if not result.rounds:
+        lines.append("No participant fails.")
+    if result.survived:
+        lines.append("Hit but standing:")
+        for n, why in sorted(result.survived.items(), key=lambda kv: -kv[1]["loss"]):
+            alt = f"; still has {', '.join(why['alternatives'])}" if why["alternatives"] else ""
+            lines.append(f"  stands {label(n)}: lost {why['loss']:g} of its {why['chain']}{alt}")
+    return "\n".join(lines)
+
+
+def compact_iri(iri: str) -> str:
+    from kg.vocabulary import compact
+
+    return compact(iri)
