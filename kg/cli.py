@@ -296,7 +296,10 @@ def stats(ctx: click.Context, fmt: str) -> None:
 
 
 def filter_options(command):
-    """--as-of and --min-confidence, shared by the analysis commands."""
+    """--as-of, --min-confidence and --write, shared by the analysis commands."""
+    command = click.option(
+        "--write", is_flag=True, help="Store the results as RDF beside the data (<store>.analysis.ttl)."
+    )(command)
     command = click.option("--as-of", help="The graph as of this date: YYYY-MM-DD, YYYY-MM or YYYY.")(command)
     return click.option(
         "--min-confidence", default="low", show_default=True, help="Drop links less sure than this."

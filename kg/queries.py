@@ -179,8 +179,12 @@ def check_query_safety(query: str, allow_update: bool) -> bool:
 
 
 def query_graph(store: Store) -> ox.Store:
-    """The store's graph with the ontology beside it in its own named graph."""
-    return with_ontology(store.load())
+    """The store's graph, with the ontology and any analysis results beside it in named graphs."""
+    from kg.results import ANALYSIS_GRAPH
+
+    graph = with_ontology(store.load())
+    graph.extend(ox.Quad(t.subject, t.predicate, t.object, ANALYSIS_GRAPH) for t in store.load_analysis())
+    return graph
 
 
 def with_ontology(graph: ox.Store) -> ox.Store:

@@ -39,7 +39,7 @@ def network_of(store: Store, chain: str | None = None, as_of: str | None = None,
 
 
 def centrality_report(
-    store: Store, chain: str | None = None, top: int = 15, fmt: str = "table", **filters
+    store: Store, chain: str | None = None, top: int = 15, fmt: str = "table", write: bool = False, **filters
 ) -> str:
     """`kg analyze centrality`: the top nodes by PageRank with every measure."""
     import json
@@ -48,6 +48,11 @@ def centrality_report(
 
     net = network_of(store, chain, **filters)
     result = centrality(net, chain=None)
+    if write:
+        from kg.results import run_triples, score_triples
+
+        run, triples = run_triples("centrality", {"chain": chain, **filters})
+        store.replace_analysis("centrality", triples + score_triples(run, result.scores))
     rows = result.ranked("pagerank", top)
     if fmt == "json":
         return json.dumps(
@@ -76,6 +81,7 @@ def chokepoints_report(
     targets: list[str] | None = None,
     top: int = 20,
     fmt: str = "table",
+    write: bool = False,
     **filters,
 ) -> str:
     """`kg analyze chokepoints`: findings with the participants they hold and why."""
@@ -85,6 +91,12 @@ def chokepoints_report(
 
     net = network_of(store, **filters)
     findings = chokepoints(net, resolve_nodes(net, sources), resolve_nodes(net, targets))
+    if write:
+        from kg.results import finding_triples, run_triples
+
+        params = {"from": sources or [], "to": targets or [], **filters}
+        run, triples = run_triples("chokepoints", params)
+        store.replace_analysis("chokepoints", triples + finding_triples(run, findings))
     shown = findings[:top] if top else findings
     if fmt == "json":
         return json.dumps([f.as_dict() for f in shown], ensure_ascii=False, indent=2)
@@ -121,6 +133,7 @@ def simulation_report(
     policies: list[str] | None = None,
     threshold: float | None = None,
     fmt: str = "text",
+    write: bool = False,
     **filters,
 ) -> str:
     """`kg simulate`: rounds of failures with their causes, and who survives and why."""
@@ -137,6 +150,12 @@ def simulation_report(
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
     )
     failed = [f for round_ in result.rounds for f in round_]
+    if write:
+        from kg.results import outcome_triples, run_triples
+
+        params = {"remove": remove or [], "policy": policies or [], "threshold": result.threshold, **filters}
+        run, triples = run_triples("simulate", params)
+        store.replace_analysis("simulate", triples + outcome_triples(run, result))
     if fmt == "json":
         return json.dumps(
             {

@@ -43,6 +43,14 @@ class Store(ABC):
     def write(self, change: Callable[[ox.Store], T]) -> T:
         """Apply ``change`` to a fresh copy, validate the result and persist it."""
 
+    @abstractmethod
+    def load_analysis(self) -> list[ox.Triple]:
+        """The stored analysis results (see kg/results.py); empty when there are none."""
+
+    @abstractmethod
+    def replace_analysis(self, command: str, triples: list[ox.Triple]) -> None:
+        """Replace the results of one analysis command by ``triples``."""
+
 
 class TurtleStore(Store):
     """The default store: one Turtle file, sorted so that a change makes a small diff."""
@@ -63,12 +71,7 @@ class TurtleStore(Store):
     def write(self, change: Callable[[ox.Store], T]) -> T:
         from kg.validation import check_change
 
-        if self.read_only:
-            raise StoreError(
-                f"{self.path} is the dataset bundled inside the installed package and is "
-                "read-only; run `kg init my-store.ttl` and pass --store my-store.ttl "
-                "(or set KG_STORE) to work on your own copy"
-            )
+        self.check_writable()
         with self._locked():
             graph = self.load()
             before = set(graph)
@@ -78,6 +81,45 @@ class TurtleStore(Store):
                 check_change(graph, added=after - before, removed=before - after)
                 atomic_write(self.path, serialize_turtle(graph))
         return result
+
+    @property
+    def analysis_path(self) -> Path:
+        return self.path.with_name(self.path.name.removesuffix(".ttl") + ".analysis.ttl")
+
+    def load_analysis(self) -> list[ox.Triple]:
+        if not self.analysis_path.exists():
+            return []
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in parse_turtle(self.analysis_path)]
+
+    def replace_analysis(self, command: str, triples: list[ox.Triple]) -> None:
+        from kg.validation import Report, vocabulary_problems
+
+        self.check_writable()
+        report = Report(vocabulary_problems(triples))
+        if not report.conforms:
+            raise StoreError("analysis results use unknown terms; nothing was written:\n" + report.text())
+        with self._locked():
+            results = ox.Store()
+            results.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.load_analysis())
+            old = results.query(
+                "SELECT DISTINCT ?c ?x { ?run cbec:command ?c . "
+                "{ ?run a cbec:AnalysisRun BIND(?run AS ?x) } UNION { ?x prov:wasGeneratedBy ?run } }",
+                prefixes=PREFIXES,
+                substitutions={ox.Variable("c"): ox.Literal(command)},
+            )
+            for row in list(old):
+                for quad in list(results.quads_for_pattern(row["x"], None, None)):
+                    results.remove(quad)
+            results.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+            atomic_write(self.analysis_path, serialize_turtle(results))
+
+    def check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"{self.path} is the dataset bundled inside the installed package and is "
+                "read-only; run `kg init my-store.ttl` and pass --store my-store.ttl "
+                "(or set KG_STORE) to work on your own copy"
+            )
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
