@@ -242,23 +242,16 @@ def dominator_findings(net: nx.MultiDiGraph) -> list[Finding]:
     return findings
 
 
-def structural_findings(net: nx.MultiDiGraph, engine: str = "auto") -> list[Finding]:
+def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
     """Articulation points and bridges of the undirected dependency projection."""
-    import networkx as nx
-
     from kg.network import dependency_graph, undirected
 
     view = undirected(dependency_graph(net))
     view.remove_nodes_from([n for n in list(view) if view.degree(n) == 0])
+    points, bridges = cut_structure(view)
     findings = []
-    if engine == "igraph" or (engine == "auto" and view.number_of_nodes() > COMPILED_ABOVE):
-        points, bridge_list = igraph_cut_structure(view)
-    else:
-        points, bridge_list = set(nx.articulation_points(view)), list(nx.bridges(view))
-    for point in sorted(points):
-        rest = view.copy()
-        rest.remove_node(point)
-        pieces = sorted(nx.connected_components(rest), key=len, reverse=True)
+    for point, pieces in sorted(points.items()):
+        pieces = sorted(pieces, key=lambda p: (-len(p), min(p)))
         cut_off = sorted(n for piece in pieces[1:] for n in piece if is_participant(net, n))
         findings.append(
             Finding(
@@ -270,14 +263,9 @@ def structural_findings(net: nx.MultiDiGraph, engine: str = "auto") -> list[Find
                 f"{names(net, cut_off) or 'no participant'} lose every tie to the rest",
             )
         )
-    for a, b in bridge_list:
-        rest = view.copy()
-        rest.remove_edge(a, b)
-        side = nx.node_connected_component(rest, b)
-        other = nx.node_connected_component(rest, a)
-        small = side if len(side) <= len(other) else other
+    for a, b, small in bridges:
         held = sorted(n for n in small if is_participant(net, n))
-        end = b if small is side else a
+        end = b if b in small else a
         findings.append(
             Finding(
                 end,
@@ -291,11 +279,61 @@ def structural_findings(net: nx.MultiDiGraph, engine: str = "auto") -> list[Find
     return findings
 
 
-def igraph_cut_structure(view: nx.Graph) -> tuple[set[str], list[tuple[str, str]]]:
-    g, nodes = to_igraph(view)
-    points = {nodes[i] for i in g.articulation_points()}
-    bridges = [(nodes[g.es[e].source], nodes[g.es[e].target]) for e in g.bridges()]
-    return points, bridges
+def cut_structure(view: nx.Graph) -> tuple[dict[str, list[set[str]]], list[tuple[str, str, set[str]]]]:
+    """Articulation points with the pieces their removal leaves, and bridges with their
+    smaller side, from one iterative depth-first search (Hopcroft-Tarjan), O(nodes + edges).
+
+    A DFS subtree is a contiguous run of the preorder, so every piece is a slice of it.
+    """
+    order: list[str] = []
+    disc: dict[str, int] = {}
+    low: dict[str, int] = {}
+    size: dict[str, int] = {}
+    points: dict[str, list[set[str]]] = {}
+    bridges: list[tuple[str, str, set[str]]] = []
+    for root in view:
+        if root in disc:
+            continue
+        first = len(order)
+        separated: dict[str, list[str]] = {}
+        tree_edges: list[tuple[str, str]] = []
+        stack = [(root, None, iter(view[root]))]
+        disc[root] = low[root] = len(order)
+        order.append(root)
+        while stack:
+            node, parent, neighbours = stack[-1]
+            advanced = False
+            for nxt in neighbours:
+                if nxt not in disc:
+                    disc[nxt] = low[nxt] = len(order)
+                    order.append(nxt)
+                    stack.append((nxt, node, iter(view[nxt])))
+                    advanced = True
+                    break
+                if nxt != parent:
+                    low[node] = min(low[node], disc[nxt])
+            if advanced:
+                continue
+            stack.pop()
+            size[node] = len(order) - disc[node]
+            if parent is not None:
+                low[parent] = min(low[parent], low[node])
+                tree_edges.append((parent, node))
+                if low[node] >= disc[parent]:
+                    separated.setdefault(parent, []).append(node)
+        component = order[first:]
+        for parent, node in tree_edges:
+            if low[node] > disc[parent]:
+                side = set(order[disc[node] : disc[node] + size[node]])
+                small = side if len(side) * 2 <= len(component) else set(component) - side
+                bridges.append((parent, node, small))
+        for point, children in separated.items():
+            if point == root and len(children) < 2:
+                continue
+            pieces = [set(order[disc[c] : disc[c] + size[c]]) for c in children]
+            rest = set(component) - set().union(*pieces) - {point}
+            points[point] = pieces + ([rest] if rest else [])
+    return points, sorted(bridges, key=lambda b: (b[0], b[1]))
 
 
 def single_sourcing(net: nx.MultiDiGraph) -> list[Finding]:
@@ -369,10 +407,9 @@ def chokepoints(
     net: nx.MultiDiGraph,
     sources: list[str] | None = None,
     targets: list[str] | None = None,
-    engine: str = "auto",
 ) -> list[Finding]:
     """All findings, strongest first: dominators, cut structure, single sourcing, node cuts."""
-    findings = dominator_findings(net) + structural_findings(net, engine) + single_sourcing(net)
+    findings = dominator_findings(net) + structural_findings(net) + single_sourcing(net)
     if sources or targets:
         findings += node_cut(net, sources or [], targets or [])
     return sorted(findings, key=lambda f: (-f.score, f.kind, f.node))

@@ -7,8 +7,8 @@ import math
 import networkx as nx
 import pytest
 
-from kg.analysis import centrality, chokepoints, katz, simulate, single_sourcing
-from kg.network import Filters, dependency_graph, project
+from kg.analysis import centrality, chokepoints, cut_structure, katz, simulate, single_sourcing, to_igraph
+from kg.network import Filters, dependency_graph, project, undirected
 from tests.graphs import random_ecosystem, store
 
 CBR = "https://w3id.org/cbec/resource/"
@@ -103,9 +103,23 @@ def test_networkx_and_igraph_agree(seed: int) -> None:
     for node in a:
         for measure in ("pagerank", "betweenness", "harmonic", "in_degree"):
             assert math.isclose(a[node][measure], b[node][measure], rel_tol=1e-6, abs_tol=1e-9), (node, measure)
-    nx_find = {(f.kind, f.node, tuple(f.participants)) for f in chokepoints(net, engine="networkx")}
-    ig_find = {(f.kind, f.node, tuple(f.participants)) for f in chokepoints(net, engine="igraph")}
-    assert nx_find == ig_find
+
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_cut_structure_matches_networkx_and_igraph(seed: int) -> None:
+    view = undirected(dependency_graph(project(store(*random_ecosystem(150, 180, seed)))))
+    view.remove_nodes_from([n for n in list(view) if view.degree(n) == 0])
+    points, bridges = cut_structure(view)
+    assert set(points) == set(nx.articulation_points(view))
+    assert {frozenset(b[:2]) for b in bridges} == {frozenset(b) for b in nx.bridges(view)}
+    g, nodes = to_igraph(view)
+    assert set(points) == {nodes[i] for i in g.articulation_points()}
+    for point, pieces in points.items():
+        rest = view.copy()
+        rest.remove_node(point)
+        assert sorted(map(sorted, pieces)) == sorted(map(sorted, nx.connected_components(rest.subgraph(
+            nx.node_connected_component(view, point) - {point}))))
 
 
 def test_katz_matches_networkx() -> None:
