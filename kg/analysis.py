@@ -17,7 +17,9 @@ from kg.network import local
 if TYPE_CHECKING:
     import networkx as nx
 
-EXACT_BETWEENNESS_LIMIT = 2000
+EXACT_BETWEENNESS_LIMIT = 5000
+# Sources sampled above the exact limit (betweenness and harmonic closeness are estimates then).
+SAMPLE_SIZE = 500
 SAMPLE_SEED = 42
 KATZ_ALPHA = 0.05
 DEFAULT_THRESHOLD = 0.5
@@ -85,9 +87,9 @@ def networkx_measures(deps: nx.DiGraph) -> tuple[dict, dict]:
         method["betweenness"] = "networkx, exact, weighted (distance = 1/weight)"
     else:
         betweenness = nx.betweenness_centrality(
-            deps, k=EXACT_BETWEENNESS_LIMIT, weight="distance", normalized=True, seed=SAMPLE_SEED
+            deps, k=SAMPLE_SIZE, weight="distance", normalized=True, seed=SAMPLE_SEED
         )
-        method["betweenness"] = f"networkx, sampled k={EXACT_BETWEENNESS_LIMIT} seed={SAMPLE_SEED}"
+        method["betweenness"] = f"networkx, sampled k={SAMPLE_SIZE} seed={SAMPLE_SEED}"
     method["harmonic"] = "networkx, incoming distances (1/weight)"
     return {
         "pagerank": nx.pagerank(deps, weight="weight", tol=1e-12, max_iter=1000) if n else {},
@@ -111,21 +113,46 @@ def to_igraph(deps: nx.DiGraph):
 
 
 def igraph_measures(deps: nx.DiGraph) -> tuple[dict, dict]:
+    """PageRank, betweenness and harmonic closeness in igraph; above the exact limit the two
+    path measures are estimated from a seeded sample of source nodes, scaled by n/k, as
+    networkx does for betweenness."""
+    import random
+
     g, nodes = to_igraph(deps)
     n = len(nodes)
-    pagerank = g.pagerank(weights="weight", damping=0.85) if n else []
-    betweenness = g.betweenness(weights="distance", directed=True) if n else []
-    scale = 1.0 / ((n - 1) * (n - 2)) if n > 2 else 1.0
-    harmonic = g.harmonic_centrality(mode="in", weights="distance", normalized=False) if n else []
+    if not n:
+        return {"pagerank": {}, "betweenness": {}, "harmonic": {}}, {}
+    exact = n <= EXACT_BETWEENNESS_LIMIT
+    sources = None if exact else sorted(random.Random(SAMPLE_SEED).sample(range(n), SAMPLE_SIZE))
+    scale = 1.0 if exact else n / SAMPLE_SIZE
+    betweenness = g.betweenness(weights="distance", directed=True, sources=sources)
+    norm = scale / ((n - 1) * (n - 2)) if n > 2 else 1.0
+    how = "exact" if exact else f"sampled k={SAMPLE_SIZE} seed={SAMPLE_SEED}"
     return {
-        "pagerank": dict(zip(nodes, pagerank, strict=True)),
-        "betweenness": {v: b * scale for v, b in zip(nodes, betweenness, strict=True)},
-        "harmonic": dict(zip(nodes, harmonic, strict=True)),
+        "pagerank": dict(zip(nodes, g.pagerank(weights="weight", damping=0.85), strict=True)),
+        "betweenness": {v: b * norm for v, b in zip(nodes, betweenness, strict=True)},
+        "harmonic": dict(zip(nodes, harmonic(g, sources, scale), strict=True)),
     }, {
         "pagerank": "igraph (PRPACK), damping 0.85, weighted",
-        "betweenness": "igraph, exact, weighted (distance = 1/weight)",
-        "harmonic": "igraph, incoming distances (1/weight)",
+        "betweenness": f"igraph, {how}, weighted (distance = 1/weight)",
+        "harmonic": f"igraph, {how}, incoming distances (1/weight)",
     }
+
+
+def harmonic(g, sources: list[int] | None, scale: float) -> list[float]:
+    """Sum of 1/distance from every (or every sampled) source to each node."""
+    import numpy as np
+
+    if sources is None:
+        return g.harmonic_centrality(mode="in", weights="distance", normalized=False)
+    total = np.zeros(g.vcount())
+    for start in range(0, len(sources), 200):
+        chunk = sources[start : start + 200]
+        dist = np.array(g.distances(source=chunk, weights="distance", mode="out"))
+        with np.errstate(divide="ignore"):
+            inverse = np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, 0.0)
+        total += inverse.sum(axis=0)
+    return list(total * scale)
 
 
 def katz(deps: nx.DiGraph, alpha: float = KATZ_ALPHA, iterations: int = 1000, tol: float = 1e-9) -> dict:
@@ -250,16 +277,15 @@ def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
     view.remove_nodes_from([n for n in list(view) if view.degree(n) == 0])
     points, bridges = cut_structure(view)
     findings = []
-    for point, pieces in sorted(points.items()):
-        pieces = sorted(pieces, key=lambda p: (-len(p), min(p)))
-        cut_off = sorted(n for piece in pieces[1:] for n in piece if is_participant(net, n))
+    for point, (pieces, cut_off_nodes) in sorted(points.items()):
+        cut_off = sorted(n for n in cut_off_nodes if is_participant(net, n))
         findings.append(
             Finding(
                 point,
                 "articulation point",
                 float(len(cut_off)),
                 cut_off,
-                f"removing {label(net, point)} splits its part of the network in {len(pieces)}: "
+                f"removing {label(net, point)} splits its part of the network in {pieces}: "
                 f"{names(net, cut_off) or 'no participant'} lose every tie to the rest",
             )
         )
@@ -279,61 +305,94 @@ def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
     return findings
 
 
-def cut_structure(view: nx.Graph) -> tuple[dict[str, list[set[str]]], list[tuple[str, str, set[str]]]]:
-    """Articulation points with the pieces their removal leaves, and bridges with their
-    smaller side, from one iterative depth-first search (Hopcroft-Tarjan), O(nodes + edges).
+def cut_structure(
+    view: nx.Graph,
+) -> tuple[dict[str, tuple[int, list[str]]], list[tuple[str, str, list[str]]]]:
+    """Articulation points and bridges from one iterative depth-first search (Hopcroft-Tarjan).
 
-    A DFS subtree is a contiguous run of the preorder, so every piece is a slice of it.
+    For each articulation point: how many pieces its removal leaves and the nodes of all but
+    the largest piece; for each bridge: the nodes on its smaller side. A DFS subtree is a
+    contiguous run of the preorder, so pieces are slices of it and no set algebra over the
+    whole component is needed except for the rare piece that contains the DFS root.
     """
     order: list[str] = []
     disc: dict[str, int] = {}
     low: dict[str, int] = {}
     size: dict[str, int] = {}
-    points: dict[str, list[set[str]]] = {}
-    bridges: list[tuple[str, str, set[str]]] = []
+    points: dict[str, tuple[int, list[str]]] = {}
+    bridges: list[tuple[str, str, list[str]]] = []
     for root in view:
         if root in disc:
             continue
         first = len(order)
         separated: dict[str, list[str]] = {}
         tree_edges: list[tuple[str, str]] = []
-        stack = [(root, None, iter(view[root]))]
-        disc[root] = low[root] = len(order)
-        order.append(root)
-        while stack:
-            node, parent, neighbours = stack[-1]
-            advanced = False
-            for nxt in neighbours:
-                if nxt not in disc:
-                    disc[nxt] = low[nxt] = len(order)
-                    order.append(nxt)
-                    stack.append((nxt, node, iter(view[nxt])))
-                    advanced = True
-                    break
-                if nxt != parent:
-                    low[node] = min(low[node], disc[nxt])
-            if advanced:
-                continue
-            stack.pop()
-            size[node] = len(order) - disc[node]
-            if parent is not None:
-                low[parent] = min(low[parent], low[node])
-                tree_edges.append((parent, node))
-                if low[node] >= disc[parent]:
-                    separated.setdefault(parent, []).append(node)
-        component = order[first:]
+        depth_first(view, root, order, disc, low, size, separated, tree_edges)
+        last = len(order)
+
+        def subtree(node: str) -> list[str]:
+            return order[disc[node] : disc[node] + size[node]]
+
+        def outside(ranges: list[tuple[int, int]]) -> list[str]:
+            # The component's preorder minus some runs of it: the piece that holds the root.
+            kept, at = [], first
+            for begin, end in sorted(ranges):
+                kept += order[at:begin]
+                at = end
+            return kept + order[at:last]
+
         for parent, node in tree_edges:
             if low[node] > disc[parent]:
-                side = set(order[disc[node] : disc[node] + size[node]])
-                small = side if len(side) * 2 <= len(component) else set(component) - side
+                inside = size[node]
+                small = (
+                    subtree(node)
+                    if inside * 2 <= last - first
+                    else outside([(disc[node], disc[node] + inside)])
+                )
                 bridges.append((parent, node, small))
         for point, children in separated.items():
             if point == root and len(children) < 2:
                 continue
-            pieces = [set(order[disc[c] : disc[c] + size[c]]) for c in children]
-            rest = set(component) - set().union(*pieces) - {point}
-            points[point] = pieces + ([rest] if rest else [])
+            runs = [(disc[c], disc[c] + size[c]) for c in children]
+            rest = (last - first) - 1 - sum(size[c] for c in children)
+            sizes = [size[c] for c in children] + ([rest] if rest else [])
+            largest = max(range(len(sizes)), key=lambda i: (sizes[i], -i))
+            if largest < len(children):
+                held = [n for i, c in enumerate(children) if i != largest for n in subtree(c)]
+                if rest:
+                    held += [n for n in outside(runs + [(disc[point], disc[point] + 1)])]
+            else:
+                held = [n for c in children for n in subtree(c)]
+            points[point] = (len(sizes), held)
     return points, sorted(bridges, key=lambda b: (b[0], b[1]))
+
+
+def depth_first(view, root, order, disc, low, size, separated, tree_edges) -> None:
+    """Iterative DFS filling preorder, discovery and low-link numbers and subtree sizes."""
+    stack = [(root, None, iter(view[root]))]
+    disc[root] = low[root] = len(order)
+    order.append(root)
+    while stack:
+        node, parent, neighbours = stack[-1]
+        advanced = False
+        for nxt in neighbours:
+            if nxt not in disc:
+                disc[nxt] = low[nxt] = len(order)
+                order.append(nxt)
+                stack.append((nxt, node, iter(view[nxt])))
+                advanced = True
+                break
+            if nxt != parent:
+                low[node] = min(low[node], disc[nxt])
+        if advanced:
+            continue
+        stack.pop()
+        size[node] = len(order) - disc[node]
+        if parent is not None:
+            low[parent] = min(low[parent], low[node])
+            tree_edges.append((parent, node))
+            if low[node] >= disc[parent]:
+                separated.setdefault(parent, []).append(node)
 
 
 def single_sourcing(net: nx.MultiDiGraph) -> list[Finding]:
@@ -448,8 +507,13 @@ def simulate(
     its cbec:affects links with the link's weight as intensity (1 when none is given),
     business models included. A participant's loss in a chain is the sum, over its
     dependency links in that chain, of weight x damage of the target (a failed node is
-    damaged 1, a hit one by the hit's intensity, a business model by its hit). It fails
-    when the loss in any chain passes ``threshold``; failures repeat until nothing changes.
+    damaged 1, a hit one by the hit's intensity, a business model by its hit).
+
+    It fails when the loss in any chain passes its tolerance: ``threshold``, raised toward 1
+    by its backing, the strongest reliance it has on a standing company for capital
+    (fundedBy, partOf) or on a standing participant for traffic (trafficFrom). That is the
+    source's "strategic losses": a giant carries its unit's losses, venture money does not.
+    Failures repeat, and backing is re-read, until nothing changes.
     """
     if not 0 < threshold <= 1:
         raise KgError(f"--threshold {threshold} must be in (0, 1]")
@@ -476,8 +540,16 @@ def simulate(
             if node in failed or not is_participant(net, node):
                 continue
             worst = worst_chain_loss(net, node, damage)
-            if worst and worst[1] > threshold:
-                chain, loss, why = worst
+            if not worst:
+                continue
+            chain, loss, why = worst
+            backer, backing = strongest_backing(net, node, failed)
+            tolerance = threshold + (1 - threshold) * backing
+            if loss > tolerance:
+                if backer:
+                    why = why + [
+                        f"backing by {label(net, backer)} ({backing:g}) raised tolerance only to {tolerance:g}"
+                    ]
                 new.append(Failure(node, round_no, chain, round(loss, 4), why))
         if not new:
             break
@@ -492,6 +564,27 @@ def simulate(
         if worst:
             result.survived[node] = survival_reason(net, node, worst, damage)
     return result
+
+
+BACKING = {"fundedBy": "Company", "partOf": "Company", "trafficFrom": None}
+
+
+def strongest_backing(net: nx.MultiDiGraph, node: str, failed: set[str]) -> tuple[str | None, float]:
+    """The standing company (capital, ownership) or participant (traffic) ``node`` leans on most."""
+    best: tuple[str | None, float] = (None, 0.0)
+    for _, backer, d in net.out_edges(node, data=True):
+        if d["predicate"] not in BACKING or backer in failed or not d["weight"]:
+            continue
+        kind = BACKING[d["predicate"]]
+        if kind and not is_company(net, backer):
+            continue
+        if d["weight"] > best[1]:
+            best = (backer, d["weight"])
+    return best
+
+
+def is_company(net: nx.MultiDiGraph, node: str) -> bool:
+    return "Company" in net.nodes[node].get("kinds", (net.nodes[node].get("kind"),))
 
 
 def policy_hits(net: nx.MultiDiGraph, policy: str, graph) -> dict[str, float]:
@@ -536,9 +629,11 @@ def survival_reason(net: nx.MultiDiGraph, node: str, worst, damage) -> dict:
         for _, t, d in net.out_edges(node, data=True)
         if d["dependency"] and d["chain"] == chain and not damage.get(t) and d["weight"]
     ]
+    backer, backing = strongest_backing(net, node, {n for n, d in damage.items() if d >= 1.0})
     return {
         "chain": chain,
         "loss": round(loss, 4),
         "lost": why,
         "alternatives": kept,
+        "backing": {"by": backer, "weight": backing} if backer else None,
     }

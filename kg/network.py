@@ -81,12 +81,15 @@ def project(graph: ox.Store, filters: Filters | None = None) -> nx.MultiDiGraph:
     for row in graph.query(NODES_QUERY, prefixes=PREFIXES, use_default_graph_as_union=True):
         iri = row["node"].value
         if iri in net:
+            net.nodes[iri]["kinds"] = tuple(sorted({*net.nodes[iri]["kinds"], local(row["class"].value)}))
+            net.nodes[iri]["kind"] = main_kind(net.nodes[iri]["kinds"])
             continue
         net.add_node(
             iri,
             label=row["label"].value if row["label"] else local(iri),
             label_zh=row["labelZh"].value if row["labelZh"] else "",
             kind=local(row["class"].value),
+            kinds=(local(row["class"].value),),
             series=local(row["series"].value) if row["series"] else "",
             status=local(row["status"].value) if row["status"] else "Active",
             exit_date=row["exitDate"].value if row["exitDate"] else "",
@@ -127,6 +130,11 @@ def project(graph: ox.Store, filters: Filters | None = None) -> nx.MultiDiGraph:
             end=end,
         )
     return net
+
+
+def main_kind(kinds: tuple[str, ...]) -> str:
+    """The class a node is shown as: a platform kind before Company, Investor and the rest."""
+    return sorted(kinds, key=lambda k: (not k.endswith(("Platform", "Hypermarket")), k))[0]
 
 
 def dependency_graph(net: nx.MultiDiGraph, chain: str | None = None) -> nx.DiGraph:

@@ -173,7 +173,7 @@ def simulation_report(
         )
 
     def label(n: str) -> str:
-        return net.nodes[n]["label"] if n in net else n
+        return net.nodes[n]["label"] if n in net else n.removeprefix("model:")
 
     lines = [f"Shock: {', '.join(f'{label(n)} ({d:g})' for n, d in result.shock.items())}"]
     lines.append(f"Threshold: a participant fails when it loses more than {result.threshold:g} of one chain.")
@@ -188,6 +188,8 @@ def simulation_report(
         lines.append("Hit but standing:")
         for n, why in sorted(result.survived.items(), key=lambda kv: -kv[1]["loss"]):
             alt = f"; still has {', '.join(why['alternatives'])}" if why["alternatives"] else ""
+            if why["backing"]:
+                alt += f"; carried by {label(why['backing']['by'])} ({why['backing']['weight']:g})"
             lines.append(f"  stands {label(n)}: lost {why['loss']:g} of its {why['chain']}{alt}")
     return "\n".join(lines)
 

@@ -19,8 +19,14 @@ def iri(slug: str) -> str:
 
 
 DIAMOND = (
-    {"a": "Platform", "b": "LogisticsProvider", "c": "LogisticsProvider", "d": "LogisticsProvider",
-     "e": "Platform", "f": "Platform"},
+    {
+        "a": "Platform",
+        "b": "LogisticsProvider",
+        "c": "LogisticsProvider",
+        "d": "LogisticsProvider",
+        "e": "Platform",
+        "f": "Platform",
+    },
     [
         ("a", "shipsVia", "b", 0.5, "Medium"),
         ("a", "shipsVia", "c", 0.5, "Medium"),
@@ -37,7 +43,7 @@ def test_projection_is_faithful() -> None:
     assert set(net) == {iri(x) for x in "abcdef"}
     assert net.number_of_edges() == 6
     edge = net.get_edge_data(iri("a"), iri("b"))
-    (key, data), = edge.items()
+    ((key, data),) = edge.items()
     assert key.endswith("/l0")
     assert data["predicate"] == "shipsVia" and data["chain"] == "LogisticsChain" and data["weight"] == 0.5
     assert data["sources"] == [iri("source-test")]
@@ -102,8 +108,10 @@ def test_networkx_and_igraph_agree(seed: int) -> None:
     b = centrality(net, engine="igraph").scores
     for node in a:
         for measure in ("pagerank", "betweenness", "harmonic", "in_degree"):
-            assert math.isclose(a[node][measure], b[node][measure], rel_tol=1e-6, abs_tol=1e-9), (node, measure)
-
+            assert math.isclose(a[node][measure], b[node][measure], rel_tol=1e-6, abs_tol=1e-9), (
+                node,
+                measure,
+            )
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])
@@ -115,51 +123,15 @@ def test_cut_structure_matches_networkx_and_igraph(seed: int) -> None:
     assert {frozenset(b[:2]) for b in bridges} == {frozenset(b) for b in nx.bridges(view)}
     g, nodes = to_igraph(view)
     assert set(points) == {nodes[i] for i in g.articulation_points()}
-    for point, pieces in points.items():
+    for point, (count, held) in points.items():
+        rest = view.subgraph(nx.node_connected_component(view, point) - {point})
+        pieces = sorted(nx.connected_components(rest), key=len)
+        assert count == len(pieces)
+        assert sorted(held) == sorted(n for piece in pieces[:-1] for n in piece) or len(pieces[-1]) == len(
+            pieces[-2]
+        )
+    for a, b, small in bridges:
         rest = view.copy()
-        rest.remove_node(point)
-        assert sorted(map(sorted, pieces)) == sorted(map(sorted, nx.connected_components(rest.subgraph(
-            nx.node_connected_component(view, point) - {point}))))
-
-
-def test_katz_matches_networkx() -> None:
-    deps = dependency_graph(project(store(*random_ecosystem(60, 150, 7))))
-    ours = katz(deps, alpha=0.05)
-    theirs = nx.katz_centrality(deps, alpha=0.05, beta=1.0, weight="weight", max_iter=5000, tol=1e-12)
-    for node in ours:
-        assert ours[node] == pytest.approx(theirs[node], rel=1e-6)
-
-
-SHOCK = (
-    {"startup": "VerticalPlatform", "giant": "MarketplacePlatform", "supplier": "Supplier",
-     "policy": "Policy", "gacc": "Regulator", "carrier": "LogisticsProvider", "idle": "Investor"},
-    [
-        ("startup", "usesModel", "BondedImport", 0.9, "High"),
-        ("startup", "shipsVia", "carrier", 0.1, "Low"),
-        ("giant", "usesModel", "BondedImport", 0.3, "Medium"),
-        ("giant", "usesModel", "DirectMail", 0.7, "Medium"),
-        ("supplier", "sellsOn", "startup", 0.8, "High"),
-        ("supplier", "sellsOn", "giant", 0.2, "Low"),
-        ("policy", "affects", "BondedImport", 0.7, None),
-        ("policy", "issuedBy", "gacc", None, None),
-    ],
-)
-
-
-def test_policy_shock_fells_the_startup_and_spares_the_giant() -> None:
-    net = project(store(*SHOCK))
-    result = simulate(net, policies=[iri("policy")])
-    failed = {f.node: f for round_ in result.rounds for f in round_}
-    assert set(failed) == {iri("startup"), iri("supplier")}
-    assert failed[iri("startup")].round == 1 and failed[iri("startup")].loss == pytest.approx(0.63)
-    assert failed[iri("startup")].causes == ["usesModel BondedImport (weight 0.9 x damage 0.7)"]
-    assert failed[iri("supplier")].round == 2
-    assert result.survived[iri("giant")]["loss"] == pytest.approx(0.21)
-    assert result.survived[iri("giant")]["alternatives"] == []
-
-
-def test_removing_a_node_nobody_depends_on_changes_nothing() -> None:
-    net = project(store(*SHOCK))
-    result = simulate(net, remove=[iri("idle")])
-    assert result.rounds == []
-    assert result.survived == {}
+        rest.remove_edge(a, b)
+        sides = sorted([nx.node_connected_component(rest, a), nx.node_connected_component(rest, b)], key=len)
+        assert set(small) == sides[0] or len(sides[0]) == len(sides[1])
