@@ -547,9 +547,7 @@ def simulate(
             tolerance = threshold + (1 - threshold) * backing
             if loss > tolerance:
                 if backer:
-                    why = why + [
-                        f"backing by {label(net, backer)} ({backing:g}) raised tolerance only to {tolerance:g}"
-                    ]
+                    why = why + [f"backing by {label(net, backer)} ({backing:g}): tolerance {tolerance:g}"]
                 new.append(Failure(node, round_no, chain, round(loss, 4), why))
         if not new:
             break
