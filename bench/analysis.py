@@ -57,7 +57,8 @@ def main(sizes: list[int]) -> None:
             return f"{seconds:.2f} s ({seconds / r['load']:.1f}x)"
 
         print(
-            f"| {r['triples']:,} | {r['nodes']:,} | {r['edges']:,} | {r['load']:.2f} | {cell(r['projection'])} | "
+            f"| {r['triples']:,} | {r['nodes']:,} | {r['edges']:,} | {r['load']:.2f} | "
+            f"{cell(r['projection'])} | "
             f"{cell(r['centrality'])} | {cell(r['chokepoints'])} | {cell(total)} |",
             flush=True,
         )

@@ -22,8 +22,15 @@ import sys
 from pathlib import Path
 
 SHARES = {
-    "Platform": 0.08, "Supplier": 0.45, "LogisticsProvider": 0.06, "PaymentProvider": 0.03,
-    "Investor": 0.10, "Company": 0.04, "Regulator": 0.005, "Policy": 0.01, "Zone": 0.025,
+    "Platform": 0.08,
+    "Supplier": 0.45,
+    "LogisticsProvider": 0.06,
+    "PaymentProvider": 0.03,
+    "Investor": 0.10,
+    "Company": 0.04,
+    "Regulator": 0.005,
+    "Policy": 0.01,
+    "Zone": 0.025,
 }
 # (subject kind, property, object kind, chain, links per subject)
 PATTERNS = [

@@ -216,7 +216,7 @@ class QueryResult:
         return {"table": self.table, "csv": self.csv, "tsv": self.tsv, "json": self.json}[fmt]()
 
     def table(self) -> str:
-        cells = [[compact(v) if v is not None else "" for v in row] for row in self.rows]
+        cells = [[cell_text(v) for v in row] for row in self.rows]
         count = f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})"
         return table_text(self.variables, cells) + "\n" + count
 
@@ -243,6 +243,17 @@ class QueryResult:
         ]
         doc = {"head": {"vars": self.variables}, "results": {"bindings": bindings}}
         return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def cell_text(term) -> str:
+    """A table cell: prefixed names for IRIs, also inside GROUP_CONCAT lists of IRIs."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal) and term.value.startswith(("http://", "https://")):
+        return " ".join(
+            compact(t) if t.startswith(("http://", "https://")) else t for t in term.value.split(" ")
+        )
+    return compact(term)
 
 
 def json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict:

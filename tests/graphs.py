@@ -16,11 +16,20 @@ HEADER = """@prefix cbec: <https://w3id.org/cbec/ontology#> .
 cbr:source-test a cbec:Source ; dcterms:title "test" .
 """
 CHAINS = {
-    "sourcesFrom": "TradeChain", "sellsOn": "TradeChain", "fundedBy": "FinanceChain",
-    "paysVia": "FinanceChain", "shipsVia": "LogisticsChain", "warehousesIn": "LogisticsChain",
-    "regulatedBy": "RegulationChain", "subjectTo": "RegulationChain", "trafficFrom": "TrafficChain",
-    "partOf": "OwnershipChain", "usesModel": "LogisticsChain", "affects": "RegulationChain",
-    "issuedBy": "RegulationChain", "competesWith": "CompetitionChain",
+    "sourcesFrom": "TradeChain",
+    "sellsOn": "TradeChain",
+    "fundedBy": "FinanceChain",
+    "paysVia": "FinanceChain",
+    "shipsVia": "LogisticsChain",
+    "warehousesIn": "LogisticsChain",
+    "regulatedBy": "RegulationChain",
+    "subjectTo": "RegulationChain",
+    "trafficFrom": "TrafficChain",
+    "partOf": "OwnershipChain",
+    "usesModel": "LogisticsChain",
+    "affects": "RegulationChain",
+    "issuedBy": "RegulationChain",
+    "competesWith": "CompetitionChain",
 }
 NOT_DEPENDENCIES = {"affects", "issuedBy", "competesWith"}
 
@@ -29,7 +38,9 @@ def turtle(entities: dict[str, str], links: list[tuple]) -> str:
     """entities: slug -> class local name; links: (s, p, o, weight, criticality[, confidence])."""
     out = [HEADER]
     for slug, klass in entities.items():
-        out.append(f'cbr:{slug} a cbec:{klass} ; rdfs:label "{slug}"@en ; prov:wasDerivedFrom cbr:source-test .')
+        out.append(
+            f'cbr:{slug} a cbec:{klass} ; rdfs:label "{slug}"@en ; prov:wasDerivedFrom cbr:source-test .'
+        )
     for n, (s, p, o, weight, crit, *rest) in enumerate(links):
         confidence = rest[0] if rest else "High"
         obj = f"cbec:{o}" if o[0].isupper() else f"cbr:{o}"
@@ -57,8 +68,13 @@ def random_ecosystem(nodes: int, edges: int, seed: int) -> tuple[dict[str, str],
     rng = random.Random(seed)
     kinds = ["Platform", "LogisticsProvider", "PaymentProvider", "Supplier", "Investor"]
     entities = {f"n{i}": rng.choice(kinds) for i in range(nodes)}
-    preds = {"LogisticsProvider": "shipsVia", "PaymentProvider": "paysVia", "Supplier": "sourcesFrom",
-             "Investor": "fundedBy", "Platform": "trafficFrom"}
+    preds = {
+        "LogisticsProvider": "shipsVia",
+        "PaymentProvider": "paysVia",
+        "Supplier": "sourcesFrom",
+        "Investor": "fundedBy",
+        "Platform": "trafficFrom",
+    }
     links, seen = [], set()
     names = list(entities)
     while len(links) < edges:

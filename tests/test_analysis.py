@@ -7,7 +7,7 @@ import math
 import networkx as nx
 import pytest
 
-from kg.analysis import centrality, chokepoints, cut_structure, katz, simulate, single_sourcing, to_igraph
+from kg.analysis import centrality, chokepoints, cut_structure, single_sourcing, to_igraph
 from kg.network import Filters, dependency_graph, project, undirected
 from tests.graphs import random_ecosystem, store
 

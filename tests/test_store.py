@@ -21,8 +21,12 @@ def isomorphic(a: ox.Store, b: ox.Store) -> bool:
 
     def to_rdflib(store):
         g = rdflib.Graph()
-        g.parse(data=ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in store),
-                                  format=ox.RdfFormat.N_TRIPLES).decode(), format="nt")
+        g.parse(
+            data=ox.serialize(
+                (ox.Triple(q.subject, q.predicate, q.object) for q in store), format=ox.RdfFormat.N_TRIPLES
+            ).decode(),
+            format="nt",
+        )
         return g
 
     return iso(to_rdflib(a), to_rdflib(b))
@@ -39,14 +43,26 @@ def test_round_trip_is_isomorphic_and_byte_stable(tmp_path: Path) -> None:
 
 def test_one_add_makes_a_small_diff(store_path: Path, kg) -> None:
     before = store_path.read_text(encoding="utf-8").splitlines()
-    result = kg("add", "entity", "cbr:test-platform", "--type", "cbec:VerticalPlatform",
-                "--label", "Test Platform", "--source", "cbr:source-market-analysis")
+    result = kg(
+        "add",
+        "entity",
+        "cbr:test-platform",
+        "--type",
+        "cbec:VerticalPlatform",
+        "--label",
+        "Test Platform",
+        "--source",
+        "cbr:source-market-analysis",
+    )
     assert result.exit_code == 0, result.output
     after = store_path.read_text(encoding="utf-8").splitlines()
     import difflib
 
-    changed = [line for line in difflib.unified_diff(before, after, n=0, lineterm="")
-               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    changed = [
+        line
+        for line in difflib.unified_diff(before, after, n=0, lineterm="")
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
     assert all(line.startswith("+") for line in changed)
     assert 3 <= len(changed) <= 6
 
@@ -60,7 +76,9 @@ def test_init_seeds_with_the_bundled_dataset(tmp_path: Path) -> None:
 
 def test_parse_error_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.ttl"
-    bad.write_text('@prefix cbr: <https://w3id.org/cbec/resource/> .\ncbr:a cbr:b "x" .\ncbr:a cbr:b "open .\n')
+    bad.write_text(
+        '@prefix cbr: <https://w3id.org/cbec/resource/> .\ncbr:a cbr:b "x" .\ncbr:a cbr:b "open .\n'
+    )
     with pytest.raises(ParseError, match=rf"{bad}:3: "):
         TurtleStore(bad).load()
 
@@ -131,10 +149,17 @@ def test_concurrent_writers_all_land(empty_store: Path, writers: int) -> None:
     ]
     assert all(p.wait(timeout=300) == 0 for p in procs)
     graph = TurtleStore(empty_store).load()
-    sources = {q.subject.value for q in graph.quads_for_pattern(
-        None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-        ox.NamedNode("https://w3id.org/cbec/ontology#Source"))}
-    expected = {f"https://w3id.org/cbec/resource/source-w{w}-{i}" for w in range(writers) for i in range(per_writer)}
+    sources = {
+        q.subject.value
+        for q in graph.quads_for_pattern(
+            None,
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("https://w3id.org/cbec/ontology#Source"),
+        )
+    }
+    expected = {
+        f"https://w3id.org/cbec/resource/source-w{w}-{i}" for w in range(writers) for i in range(per_writer)
+    }
     assert expected <= sources
 
 

@@ -25,26 +25,41 @@ def test_wheel_answers_kg_query_outside_the_checkout(tmp_path: Path) -> None:
     python = env_dir / "bin" / "python"
     # The fresh environment gets kg only from the wheel; its dependencies are borrowed from
     # this interpreter's site-packages (added after its own) so the test needs no download.
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     Path(site, "borrowed-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    where = subprocess.run([python, "-c", "import kg; print(kg.__file__)"], cwd=outside,
-                           check=True, capture_output=True, text=True).stdout
+    where = subprocess.run(
+        [python, "-c", "import kg; print(kg.__file__)"],
+        cwd=outside,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert where.startswith(str(env_dir))
     result = subprocess.run(
         [env_dir / "bin" / "kg", "query", "participants-by-series", "--format", "json"],
-        cwd=outside, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["results"]["bindings"]
     assert any(r["participant"]["value"].endswith("/tmall-global") for r in rows)
     refused = subprocess.run(
         [env_dir / "bin" / "kg", "add", "source", "cbr:source-x", "--title", "X"],
-        cwd=outside, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert refused.returncode == 1
     assert "read-only" in refused.stderr
