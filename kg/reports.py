@@ -8,8 +8,17 @@ from kg.store import Store
 from kg.validation import validate_store
 
 
+# The April 2016 "new policies" came as one package: the tax notice and the positive list were
+# both in force from 8 April 2016, so the replay applies both, on the graph as of that day.
+REPLAY_POLICIES = ["cbr:tax-2016", "cbr:positive-list-2016"]
+REPLAY_DATE = "2016-04-08"
+
+
 def main_report(store: Store) -> tuple[str, bool]:
-    """Validate the store and summarise it; the flag is False when it does not conform."""
+    """The main job: validate, summarise, list the top chokepoints and replay the 2016 policies.
+
+    The flag is False when the store does not conform.
+    """
     report = validate_store(store)
     sections = [
         "== Validation",
@@ -17,6 +26,14 @@ def main_report(store: Store) -> tuple[str, bool]:
         "",
         "== Summary",
         stats_text(stats(store)),
+        "",
+        "== Top chokepoints (kg analyze chokepoints)",
+        chokepoints_report(store, top=8),
+        "",
+        f"== Replay of the April 2016 policies as of {REPLAY_DATE} (kg simulate "
+        + " ".join(f"--policy {p}" for p in REPLAY_POLICIES)
+        + f" --as-of {REPLAY_DATE})",
+        simulation_report(store, policies=REPLAY_POLICIES, as_of=REPLAY_DATE),
     ]
     return "\n".join(sections), report.conforms
 

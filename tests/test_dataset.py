@@ -47,7 +47,8 @@ def test_every_paragraph_of_the_source_is_cited(graph, paragraph: int) -> None:
 CLAIMS_OF_THE_SOURCE = {
     # P1
     "policies drove players out": "?p cbec:affects ?x . ?c cbec:paragraph 1 ; cbec:about cbr:gacc",
-    "Mi Tao reached the C round": "cbr:claim-p1-mi-tao-reached-c-round cbec:about cbr:mi-tao ; cbec:paragraph 1",
+    "Mi Tao reached the C round": "cbr:claim-p1-mi-tao-reached-c-round cbec:about cbr:mi-tao ; "
+    "cbec:paragraph 1",
     "Mi Tao failed": "cbr:mi-tao cbec:status cbec:Exited ; cbec:exitDate ?d",
     # P2
     "five series": "cbr:tmall-global cbec:series cbec:PlatformSeries . "
