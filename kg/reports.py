@@ -7,7 +7,6 @@ from kg.queries import stats, stats_text
 from kg.store import Store
 from kg.validation import validate_store
 
-
 # The April 2016 "new policies" came as one package: the tax notice and the positive list were
 # both in force from 8 April 2016, so the replay applies both, on the graph as of that day.
 REPLAY_POLICIES = ["cbr:tax-2016", "cbr:positive-list-2016"]

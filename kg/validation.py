@@ -18,6 +18,7 @@ from kg.errors import ValidationError
 from kg.resources import resource_dir
 from kg.vocabulary import (
     ONTOLOGY_FILES,
+    PREFIXES,
     RDF_TYPE,
     closest,
     compact,
@@ -89,7 +90,8 @@ class Report:
 def validate_graph(graph: ox.Store, focus: Iterable[ox.NamedNode] | None = None) -> Report:
     """SHACL plus the vocabulary check; ``focus`` limits SHACL to those nodes."""
     problems = vocabulary_problems(q for q in graph)
-    problems += shacl_problems(graph, None if focus is None else list(focus))
+    focus = None if focus is None else list(focus)
+    problems += shacl_problems(graph, focus) + sparql_problems(graph, focus)
     return Report(problems)
 
 
@@ -97,7 +99,8 @@ def check_change(graph: ox.Store, added: set[ox.Quad], removed: set[ox.Quad]) ->
     """Raise ValidationError unless the changed graph is valid where the change touched it."""
     problems = vocabulary_problems(added)
     if not problems:
-        problems = shacl_problems(graph, sorted(touched_nodes(graph, added | removed), key=str))
+        focus = sorted(touched_nodes(graph, added | removed), key=str)
+        problems = shacl_problems(graph, focus) + sparql_problems(graph, focus)
     report = Report(problems)
     if not report.conforms:
         raise ValidationError(
@@ -145,10 +148,15 @@ def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
 
 @cache
 def _shapes_and_ontology():
+    """The shapes for pySHACL, without their SPARQL constraints (kg runs those on Oxigraph:
+    pySHACL re-parses a SPARQL constraint for every focus node, which costs seconds), and
+    the ontology to mix into the data graph."""
     import rdflib
+    from rdflib.namespace import SH
 
     shapes = rdflib.Graph()
     shapes.parse(resource_dir("ontology") / SHAPES_FILE, format="turtle")
+    shapes.remove((None, SH.sparql, None))
     ontology = rdflib.Graph()
     for name in ONTOLOGY_FILES:
         ontology.parse(resource_dir("ontology") / name, format="turtle")
@@ -203,6 +211,76 @@ def shacl_problems(graph: ox.Store, focus: list[ox.NamedNode] | None) -> list[Pr
                 value=short(value) if value is not None else "",
             )
         )
+    return problems
+
+
+@dataclass(frozen=True)
+class SparqlConstraint:
+    """One sh:sparql constraint of a node shape, ready to run on Oxigraph over all its targets."""
+
+    query: str
+    message: str
+
+
+@cache
+def sparql_constraints() -> tuple[SparqlConstraint, ...]:
+    """The SPARQL constraints of ontology/shapes.ttl, each turned into one query over all targets.
+
+    $this becomes ?this, bound by the shape's targets (sh:targetClass with subclasses,
+    sh:targetSubjectsOf); the text comes from the shapes file, never from a user.
+    """
+    shapes = ox.Store()
+    shapes.load(path=str(resource_dir("ontology") / SHAPES_FILE), format=ox.RdfFormat.TURTLE)
+    rows = shapes.query(
+        """SELECT ?shape ?select ?message
+                  (GROUP_CONCAT(DISTINCT STR(?class); separator=" ") AS ?classes)
+                  (GROUP_CONCAT(DISTINCT STR(?subjectsOf); separator=" ") AS ?subjects) {
+             ?shape sh:sparql ?c . ?c sh:select ?select .
+             OPTIONAL { ?c sh:message ?message }
+             OPTIONAL { ?shape sh:targetClass ?class }
+             OPTIONAL { ?shape sh:targetSubjectsOf ?subjectsOf }
+           } GROUP BY ?shape ?select ?message""",
+        prefixes=PREFIXES,
+    )
+    constraints = []
+    for row in rows:
+        classes = row["classes"].value.split() if row["classes"] else []
+        subjects_of = row["subjects"].value.split() if row["subjects"] else []
+        targets = [f"{{ ?this a/rdfs:subClassOf* <{c}> }}" for c in classes]
+        targets += [f"{{ ?this <{p}> ?any }}" for p in subjects_of]
+        body = row["select"].value.replace("$this", "?this")
+        where = body.index("{", body.upper().index("WHERE"))
+        query = body[: where + 1] + " { " + " UNION ".join(targets) + " } " + body[where + 1 :]
+        message = row["message"].value if row["message"] else "SPARQL constraint not met"
+        constraints.append(SparqlConstraint(query, message))
+    return tuple(constraints)
+
+
+def sparql_problems(graph: ox.Store, focus: list[ox.NamedNode] | None) -> list[Problem]:
+    """Run the shapes' SPARQL constraints on Oxigraph (data plus ontology) and report violations."""
+    if focus is not None and not focus:
+        return []
+    from kg.queries import with_ontology
+
+    view = with_ontology(ox.Store())
+    view.extend(graph)
+    wanted = None if focus is None else {n.value for n in focus}
+    problems = []
+    for constraint in sparql_constraints():
+        solutions = view.query(constraint.query, prefixes=PREFIXES, use_default_graph_as_union=True)
+        variables = solutions.variables
+        for row in solutions:
+            this = row["this"]
+            if wanted is not None and this.value not in wanted:
+                continue
+            values = {v.value: row[v] for v in variables}
+            message = re.sub(
+                r"\{[?$](\w+)\}",
+                lambda m: compact(values[m.group(1)]) if values.get(m.group(1)) is not None else m.group(0),
+                constraint.message,
+            )
+            path = values.get("path")
+            problems.append(Problem(compact(this), compact(path) if path is not None else "", message))
     return problems
 
 
