@@ -380,6 +380,41 @@ def simulate(ctx: click.Context, remove, policies, threshold: float, fmt: str, *
     click.echo(text)
 
 
+@cli.group(cls=KgGroup)
+def export() -> None:
+    """Write views of the graph to files.
+
+    \b
+    Example:
+      kg export html --out exports
+    """
+
+
+@export.command("html")
+@click.option(
+    "--view",
+    "views",
+    multiple=True,
+    metavar="NAME",
+    help="index, ecosystem, trade, finance, logistics, regulation, dependencies, policy-2016, "
+    "participants, or participants/<slug> (repeatable; default: all).",
+)
+@click.option("--out", default="exports", show_default=True, metavar="FOLDER", help="Folder to write into.")
+@click.option("--force", is_flag=True, help="Replace files in the folder that kg did not write.")
+@click.pass_context
+def export_html(ctx: click.Context, views: tuple[str, ...], out: str, force: bool) -> None:
+    """Write offline, interactive HTML views of the graph, one self-contained file each.
+
+    \b
+    Example:
+      kg export html --view ecosystem --view participants/tmall-global --out exports
+    """
+    from kg.views import export_views
+
+    written = export_views(store_of(ctx), out, list(views) or None, force=force)
+    click.echo(f"wrote {len(written)} file(s) under {out}")
+
+
 def main() -> None:
     """Entry point of the `kg` console script."""
     cli(prog_name="kg")

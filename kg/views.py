@@ -45,7 +45,9 @@ PARTICIPANT_PAGE_LIMIT = 300
 CHOKEPOINT_MIN_SCORE = 2
 LAYOUT_SEED = 42
 # Pixels of room each node gets in a layout (the side of its square).
-SPACING = 110
+SPACING = 140
+# Kamada-Kawai spaces small graphs evenly; above this size Fruchterman-Reingold is much faster.
+KAMADA_KAWAI_LIMIT = 400
 TAX_2016 = CBR + "tax-2016"
 GENERATOR = '<meta name="generator" content="kg">'
 CHAIN_VIEWS = {
@@ -102,7 +104,7 @@ KIND_COLORS = {
     "Regulator": "#2f4b7c",
     "Policy": "#a05195",
     "Zone": "#8cd17d",
-    "BusinessModel": "#f1ce63",
+    "BusinessModel": "#a0cbe8",
 }
 SPARE_COLORS = ("#86bcb6", "#ffbe7d", "#d4a6c8", "#a0cbe8", "#b6992d", "#499894", "#79706e")
 SERIES_COLORS = {
@@ -138,9 +140,11 @@ OUTCOME_COLORS = {
     "hit": "#f28e2b",
     "stood": "#edc948",
     "failed": "#c00000",
-    "model": "#f1ce63",
+    "model": "#a0cbe8",
 }
-BORDER = "#555555"
+# Ordinary nodes are outlined in their own colour (an empty border), so that zoomed out a
+# crowd of small nodes keeps its colours and the dark chokepoint outlines stand out.
+BORDER = ""
 CHOKEPOINT_BORDER = "#111111"
 FADED = 0.35
 
@@ -284,6 +288,7 @@ class Context:
     order: dict[str, int]
     findings: dict[str, list]
     pages: dict[str, str]
+    top: float
 
     @classmethod
     def of(cls, net: nx.MultiDiGraph, facts: Facts) -> Context:
@@ -302,6 +307,7 @@ class Context:
             order={n: i for i, n in enumerate(ranked, 1)},
             findings=dict(findings),
             pages={n: slug_of(n) for n in sorted(people)},
+            top=max(rank.values(), default=0.0) or 1.0,
         )
 
     def label(self, node: str) -> str:
@@ -352,7 +358,9 @@ Edge = tuple[str, str, str, dict]
 
 
 def edges_of(net: nx.MultiDiGraph, keep=lambda u, v, d: True) -> list[Edge]:
-    return sorted((u, v, k, d) for u, v, k, d in net.edges(keys=True, data=True) if keep(u, v, d))
+    return sorted(
+        ((u, v, k, d) for u, v, k, d in net.edges(keys=True, data=True) if keep(u, v, d)), key=lambda e: e[:3]
+    )
 
 
 def ends(edges: list[Edge]) -> list[str]:
@@ -386,11 +394,14 @@ def make_scene(
     edge_style=None,
     node_style=None,
     keep: frozenset[str] = frozenset(),
-    pinned: str | None = None,
+    arrange=None,
 ) -> Scene:
     """Reduce when over budget, lay out, and style the nodes and edges of one view."""
     reduced = reduce_graph(context, nodes, edges, keep)
-    positions = layout(reduced.nodes, reduced.edges, pinned)
+    first = sorted(
+        reduced.nodes, key=lambda n: (n not in keep, context.order.get(n, len(context.order) + 1), n)
+    )
+    positions = declutter((arrange or layout)(reduced.nodes, reduced.edges), first)
     node_items = [node_item(context, n, positions[n], reduced) for n in reduced.nodes]
     if node_style:
         node_items = [node_style(item) for item in node_items]
@@ -561,9 +572,12 @@ def participant_scene(context: Context, center: str) -> Scene:
         hop2 |= set(net.successors(n)) | set(net.predecessors(n))
     hop2 -= hop1 | {center}
     near = hop1 | {center}
-    edges = edges_of(
-        net, lambda u, v, d: (u in near and (v in near or v in hop2)) or (v in near and u in hop2)
-    )
+    # Every neighbour of a node in ``near`` is in the view, so its links are exactly theirs.
+    touching = {}
+    for n in near:
+        for u, v, k, d in [*net.out_edges(n, keys=True, data=True), *net.in_edges(n, keys=True, data=True)]:
+            touching[k] = (u, v, k, d)
+    edges = sorted(touching.values(), key=lambda e: e[:3])
 
     def faded(item: dict) -> dict:
         # This page sits in participants/ beside the pages it links to.
@@ -588,8 +602,8 @@ def participant_scene(context: Context, center: str) -> Scene:
         edges,
         edge_style=edge_fade,
         node_style=faded,
-        keep=frozenset(near),
-        pinned=center,
+        keep=frozenset({center}),
+        arrange=radial(context, center, hop1),
     )
     zh = context.net.nodes[center].get("label_zh")
     scene.title = f"Around {label}" + (f" ({zh})" if zh else "")
@@ -678,13 +692,13 @@ def merge_edges(edges: list[Edge], target: dict[str, str]) -> list[Edge]:
 # ---------------------------------------------------------------- layout
 
 
-def layout(nodes: list[str], edges: list[Edge], pinned: str | None = None) -> dict[str, tuple[int, int]]:
-    """Positions in pixels: each connected component by Fruchterman-Reingold, then packed in rows.
+def layout(nodes: list[str], edges: list[Edge]) -> dict[str, tuple[int, int]]:
+    """Positions in pixels: each connected component laid out on its own, then packed in rows.
 
-    igraph's C implementation is fast at the budget's size and, started from seeded
-    positions, gives the same result on every run; rounding to whole pixels keeps the
-    bytes stable where the last bits of a float might not be. Laying components out apart
-    keeps lone nodes from ringing the graph and squeezing it into the middle.
+    igraph's C layouts are fast at the budget's size and, started from seeded positions,
+    give the same result on every run; rounding to whole pixels keeps the bytes stable
+    where the last bits of a float might not be. Laying components out apart keeps lone
+    nodes from ringing the graph and squeezing it into the middle.
     """
     import random
 
@@ -700,30 +714,103 @@ def layout(nodes: list[str], edges: list[Edge], pinned: str | None = None) -> di
     state = random.getstate()
     random.seed(LAYOUT_SEED)
     try:
-        placed = [spread(graph, part, index.get(pinned)) for part in parts]
+        placed = [spread(graph, part) for part in parts]
     finally:
         random.setstate(state)
     return {nodes[i]: xy for i, xy in pack(parts, placed).items()}
 
 
-def spread(graph, part: list[int], pinned: int | None) -> list[tuple[float, float]]:
+def spread(graph, part: list[int]) -> list[tuple[float, float]]:
     """One component, scaled so that each node has about SPACING pixels square around it."""
     if len(part) == 1:
         return [(0.0, 0.0)]
     sub = graph.induced_subgraph(part)
-    rng = random_start(len(part))
-    bounds = {}
-    if pinned in part:
-        at = part.index(pinned)
-        low, high = [-math.inf] * len(part), [math.inf] * len(part)
-        low[at] = high[at] = 0.0
-        rng[at] = [0.0, 0.0]
-        bounds = {"minx": low, "maxx": high, "miny": low, "maxy": high}
-    coords = sub.layout_fruchterman_reingold(seed=rng, niter=500, grid="nogrid", **bounds).coords
+    start = random_start(len(part))
+    if len(part) <= KAMADA_KAWAI_LIMIT:
+        coords = sub.layout_kamada_kawai(seed=start, maxiter=50 * len(part)).coords
+    else:
+        coords = sub.layout_fruchterman_reingold(seed=start, niter=500, grid="auto").coords
     xs, ys = [c[0] for c in coords], [c[1] for c in coords]
     extent = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
     factor = SPACING * math.sqrt(len(part)) / extent
     return [(x * factor, y * factor) for x, y in coords]
+
+
+def radial(context: Context, center: str, near: set[str]):
+    """Rings around a participant: its neighbours on the first, theirs beyond, each placed
+    towards the neighbours it hangs from, so the page reads from the middle outwards."""
+
+    def arrange(nodes: list[str], edges: list[Edge]) -> dict[str, tuple[int, int]]:
+        net = context.net
+        inner = sorted(
+            (n for n in nodes if n in near), key=lambda n: (net.nodes[n]["kind"], context.label(n).lower(), n)
+        )
+        radius = max(2 * SPACING, len(inner) * SPACING / (2 * math.pi))
+        angle = {n: 2 * math.pi * i / max(len(inner), 1) for i, n in enumerate(inner)}
+        pos = {center: (0, 0)} | {n: polar(radius, angle[n]) for n in inner}
+        links = defaultdict(list)
+        for u, v, *_ in edges:
+            links[u].append(v)
+            links[v].append(u)
+        wanted = {n: mean_angle([angle[m] for m in links[n] if m in angle]) for n in nodes if n not in pos}
+        outer = sorted(wanted, key=lambda n: (wanted[n], n))
+        ring = radius + 1.6 * SPACING
+        while outer:
+            room = max(1, int(2 * math.pi * ring / (0.8 * SPACING)))
+            now, outer = outer[:room], outer[room:]
+            base = [2 * math.pi * i / len(now) for i in range(len(now))]
+            # Evenly round the ring in the order wanted, turned to fit the wanted angles best.
+            offset = mean_angle([wanted[n] - b for n, b in zip(now, base, strict=True)])
+            pos |= {n: polar(ring, offset + b) for n, b in zip(now, base, strict=True)}
+            ring += SPACING
+        return pos
+
+    return arrange
+
+
+def polar(radius: float, angle: float) -> tuple[int, int]:
+    return round(radius * math.cos(angle)), round(radius * math.sin(angle))
+
+
+def mean_angle(angles: list[float]) -> float:
+    if not angles:
+        return 0.0
+    return math.atan2(sum(math.sin(a) for a in angles), sum(math.cos(a) for a in angles)) % (2 * math.pi)
+
+
+# A node's label box, about: labels wrap at 130 px and rarely run past four lines.
+LABEL_WIDTH, LABEL_HEIGHT = 120, 70
+NUDGES = [(0, 0)] + [
+    (round(r * math.cos(2 * math.pi * k / 16)), round(r * math.sin(2 * math.pi * k / 16)))
+    for r in range(20, 4000, 20)
+    for k in range(16)
+]
+
+
+def declutter(positions: dict[str, tuple[int, int]], order: list[str]) -> dict[str, tuple[int, int]]:
+    """Nudge nodes, most important first, to the nearest spot where no label covers another.
+
+    Integer arithmetic on a grid of label-sized cells: cheap, and the same on every machine.
+    """
+    cells: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    limit = LABEL_WIDTH**2 * LABEL_HEIGHT**2
+
+    def free(x: int, y: int) -> bool:
+        cx, cy = x // LABEL_WIDTH, y // LABEL_HEIGHT
+        for i in (cx - 1, cx, cx + 1):
+            for j in (cy - 1, cy, cy + 1):
+                for px, py in cells.get((i, j), ()):
+                    if (x - px) ** 2 * LABEL_HEIGHT**2 + (y - py) ** 2 * LABEL_WIDTH**2 < limit:
+                        return False
+        return True
+
+    out = {}
+    for node in order:
+        x, y = positions[node]
+        spot = next(((x + dx, y + dy) for dx, dy in NUDGES if free(x + dx, y + dy)), (x, y))
+        cells[(spot[0] // LABEL_WIDTH, spot[1] // LABEL_HEIGHT)].append(spot)
+        out[node] = spot
+    return out
 
 
 def random_start(count: int) -> list[list[float]]:
@@ -768,7 +855,6 @@ def node_item(context: Context, node: str, position: tuple[int, int], reduced: R
     data = context.net.nodes[node] if node in context.net else model_node(node)
     kind, series = data["kind"], data["series"]
     rank = context.rank.get(node, 0.0)
-    top = max(context.rank.values(), default=0.0) or 1.0
     chokepoint = context.is_chokepoint(node)
     item = {
         "id": node,
@@ -778,7 +864,7 @@ def node_item(context: Context, node: str, position: tuple[int, int], reduced: R
         "series": series,
         "x": position[0],
         "y": position[1],
-        "size": round(8 + 30 * math.sqrt(rank / top), 1),
+        "size": round(8 + 30 * math.sqrt(rank / context.top), 1),
         "shape": KIND_SHAPES.get(kind, "dot"),
         "colors": {"class": kind_color(kind), "series": SERIES_COLORS.get(series, kind_color(series))},
         "border": CHOKEPOINT_BORDER if chokepoint else BORDER,
@@ -1204,12 +1290,23 @@ def write_pages(out: Path, pages: dict[str, bytes], force: bool = False, prune: 
     for path in targets.values():
         check_target(path, force)
     stale = stale_pages(root, set(targets.values())) if prune else []
+    mode = readable_mode()
     for relative, path in targets.items():
         path.parent.mkdir(exist_ok=True)
         atomic_write(path, pages[relative])
+        # atomic_write's temporary file is private (0600); a page is meant to be read by others.
+        path.chmod(mode)
     for path in stale:
         path.unlink()
     return list(targets.values())
+
+
+def readable_mode() -> int:
+    import os
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def output_folder(out: Path) -> Path:

@@ -25,7 +25,11 @@ def break_direct_triple(graph: ox.Store) -> None:
 
 def add_self_link(graph: ox.Store) -> None:
     link = node("link-kaola-competeswith-kaola")
-    for p, o in [("#subject", node("kaola")), ("#predicate", node("#competesWith")), ("#object", node("kaola"))]:
+    for p, o in [
+        ("#subject", node("kaola")),
+        ("#predicate", node("#competesWith")),
+        ("#object", node("kaola")),
+    ]:
         graph.add(ox.Quad(link, node(p), o))
     graph.add(ox.Quad(link, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), node("#Link")))
     graph.add(ox.Quad(node("kaola"), node("#competesWith"), node("kaola")))

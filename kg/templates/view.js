@@ -24,7 +24,7 @@
 
   function nodeColor(n) {
     const fill = n.colors[mode] || n.colors[Object.keys(n.colors)[0]];
-    return { background: fill, border: n.border, highlight: { background: fill, border: "#000000" },
+    return { background: fill, border: n.border || fill, highlight: { background: fill, border: "#000000" },
       hover: { background: fill, border: "#000000" } };
   }
 
@@ -34,6 +34,7 @@
       color: nodeColor(n), borderWidth: n.borderWidth, opacity: n.opacity,
       shapeProperties: { borderDashes: n.dashes ? [4, 3] : false },
       font: { size: n.fontSize, color: "#1d1d1f", strokeWidth: 3, strokeColor: "#ffffff" },
+      widthConstraint: n.shape === "box" ? undefined : { maximum: 130 },
     };
   }
 
@@ -215,7 +216,7 @@
       }
       mark.setAttribute("fill", s.color);
       mark.setAttribute("fill-opacity", String(s.opacity));
-      mark.setAttribute("stroke", s.border);
+      mark.setAttribute("stroke", s.border || s.color);
       mark.setAttribute("stroke-width", String(Math.min(s.borderWidth, 3)));
       if (s.dashes) mark.setAttribute("stroke-dasharray", "3 2");
     }
