@@ -1,0 +1,106 @@
+"""`kg analyze` and `kg simulate` on the bundled data, as a user reads them."""
+
+from __future__ import annotations
+
+import json
+
+CBR = "https://w3id.org/cbec/resource/"
+REPLAY = [
+    "simulate",
+    "--policy",
+    "cbr:tax-2016",
+    "--policy",
+    "cbr:positive-list-2016",
+    "--as-of",
+    "2016-04-08",
+]
+
+
+def test_replay_of_the_2016_policies_tells_the_story(kg) -> None:
+    result = json.loads(kg(*REPLAY, "--format", "json").output)
+    failed = {f["node"]: f for f in result["failed"]}
+    survived = {s["node"]: s for s in result["survived"]}
+    # The small start-up that leaned on bonded import falls ...
+    assert CBR + "mi-tao" in failed
+    assert failed[CBR + "mi-tao"]["causes"][0].startswith("usesModel BondedImport (weight 0.9 x damage 0.6)")
+    # ... the giants with traffic or their own supply chain stand, and say why.
+    for giant in ("tmall-global", "jd-worldwide", "amazon-china", "kaola"):
+        assert CBR + giant in survived and CBR + giant not in failed
+    assert survived[CBR + "tmall-global"]["backing"] == {"by": CBR + "alibaba", "weight": 1.0}
+    assert survived[CBR + "tmall-global"]["alternatives"]
+    text = kg(*REPLAY).output
+    assert "FAILS  Mi Tao: lost 0.54 of its LogisticsChain" in text
+    assert "stands Tmall Global" in text
+
+
+def test_removing_a_node_nobody_depends_on_changes_nothing(kg) -> None:
+    # Nothing in the graph depends on Xiaohongshu: removing it hits no one.
+    result = json.loads(kg("simulate", "--remove", "cbr:xiaohongshu", "--format", "json").output)
+    assert result["failed"] == [] and result["survived"] == []
+    assert result["rounds"] == 0
+    # Removing Alibaba does hit those that lean on it, which is the contrast.
+    hit = json.loads(kg("simulate", "--remove", "cbr:alibaba", "--format", "json").output)
+    assert CBR + "cainiao" in {f["node"] for f in hit["failed"]}
+
+
+def test_unknown_policy_is_a_clear_error(kg) -> None:
+    result = kg("simulate", "--policy", "cbr:mi-tao")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: https://w3id.org/cbec/resource/mi-tao is not a policy of the graph"
+    )
+
+
+def test_chokepoints_json_explains_itself(kg) -> None:
+    findings = json.loads(kg("analyze", "chokepoints", "--top", "0", "--format", "json").output)
+    assert findings and all({"node", "kind", "score", "participants", "reason"} <= set(f) for f in findings)
+    kinds = {f["kind"] for f in findings}
+    assert {"articulation point", "bridge", "single source", "dominator"} <= kinds
+    alibaba = next(f for f in findings if f["node"] == CBR + "alibaba" and f["kind"] == "articulation point")
+    assert CBR + "cainiao" in alibaba["participants"]
+    assert "Cainiao Network" in alibaba["reason"]
+    assert all(p.startswith("https://") for f in findings for p in f["participants"])
+
+
+def test_node_cut_between_sets(kg) -> None:
+    findings = json.loads(
+        kg(
+            "analyze",
+            "chokepoints",
+            "--from",
+            "cbr:cainiao",
+            "--to",
+            "cbr:tmall-global",
+            "--top",
+            "0",
+            "--format",
+            "json",
+        ).output
+    )
+    cut = [f for f in findings if f["kind"] == "node cut"]
+    assert [f["node"] for f in cut] == [CBR + "alibaba"]
+
+
+def test_centrality_ranks_what_many_rely_on(kg) -> None:
+    result = json.loads(kg("analyze", "centrality", "--top", "5", "--format", "json").output)
+    assert result["method"]["betweenness"].startswith("networkx, exact")
+    top = [n["node"] for n in result["nodes"]]
+    assert CBR + "gacc" in top
+    table = kg("analyze", "centrality", "--top", "3").output
+    assert "pagerank" in table.splitlines()[0] and "Top 3 of" in table
+
+
+def test_write_results_are_queryable(kg, store_path, tmp_path) -> None:
+    assert kg("analyze", "chokepoints", "--write").exit_code == 0
+    assert kg(*REPLAY, "--write").exit_code == 0
+    assert kg(*REPLAY, "--write").exit_code == 0  # replaces, does not pile up
+    query = tmp_path / "q.rq"
+    query.write_text(
+        "SELECT ?node ?outcome (COUNT(DISTINCT ?run) AS ?runs) { GRAPH <https://w3id.org/cbec/analysis> {"
+        " ?o a cbec:SimulationOutcome ; cbec:node ?node ; cbec:outcome ?outcome ; prov:wasGeneratedBy ?run ."
+        " ?run a cbec:AnalysisRun ; cbec:parameters ?p } } GROUP BY ?node ?outcome"
+    )
+    rows = json.loads(kg("query", str(query), "--format", "json").output)["results"]["bindings"]
+    outcomes = {(r["node"]["value"], r["outcome"]["value"], r["runs"]["value"]) for r in rows}
+    assert (CBR + "mi-tao", "failed", "1") in outcomes
+    assert store_path.with_name("store.analysis.ttl").exists()
