@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 EXACT_BETWEENNESS_LIMIT = 5000
 # Sources sampled above the exact limit (betweenness and harmonic closeness are estimates then).
 SAMPLE_SIZE = 500
+# Harmonic closeness needs a full distance row per sampled source; fewer sources keep it linear.
+HARMONIC_SAMPLE_SIZE = 200
 SAMPLE_SEED = 42
 KATZ_ALPHA = 0.05
 DEFAULT_THRESHOLD = 0.5
@@ -131,16 +133,20 @@ def igraph_measures(deps: nx.DiGraph) -> tuple[dict, dict]:
     return {
         "pagerank": dict(zip(nodes, g.pagerank(weights="weight", damping=0.85), strict=True)),
         "betweenness": {v: b * norm for v, b in zip(nodes, betweenness, strict=True)},
-        "harmonic": dict(zip(nodes, harmonic(g, sources, scale), strict=True)),
+        "harmonic": dict(
+            zip(nodes, harmonic(g, None if exact else sources[:HARMONIC_SAMPLE_SIZE]), strict=True)
+        ),
     }, {
         "pagerank": "igraph (PRPACK), damping 0.85, weighted",
         "betweenness": f"igraph, {how}, weighted (distance = 1/weight)",
-        "harmonic": f"igraph, {how}, incoming distances (1/weight)",
+        "harmonic": "igraph, "
+        + ("exact" if exact else f"sampled k={HARMONIC_SAMPLE_SIZE} seed={SAMPLE_SEED}")
+        + ", incoming distances (1/weight)",
     }
 
 
-def harmonic(g, sources: list[int] | None, scale: float) -> list[float]:
-    """Sum of 1/distance from every (or every sampled) source to each node."""
+def harmonic(g, sources: list[int] | None) -> list[float]:
+    """Sum of 1/distance from every source to each node, or its estimate from sampled sources."""
     import numpy as np
 
     if sources is None:
@@ -152,7 +158,7 @@ def harmonic(g, sources: list[int] | None, scale: float) -> list[float]:
         with np.errstate(divide="ignore"):
             inverse = np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, 0.0)
         total += inverse.sum(axis=0)
-    return list(total * scale)
+    return list(total * g.vcount() / len(sources))
 
 
 def katz(deps: nx.DiGraph, alpha: float = KATZ_ALPHA, iterations: int = 1000, tol: float = 1e-9) -> dict:
@@ -220,10 +226,6 @@ def is_participant(net: nx.MultiDiGraph, node: str) -> bool:
     return net.nodes[node].get("kind") not in ("Policy", "Zone")
 
 
-def chains_of(net: nx.MultiDiGraph) -> list[str]:
-    return sorted({d["chain"] for _, _, d in net.edges(data=True) if d["dependency"]})
-
-
 def dominator_findings(net: nx.MultiDiGraph) -> list[Finding]:
     """Per chain: the nodes on every dependency path of a participant (post-dominators).
 
@@ -234,15 +236,11 @@ def dominator_findings(net: nx.MultiDiGraph) -> list[Finding]:
     """
     import networkx as nx
 
-    from kg.network import dependency_graph
+    from kg.network import chain_graphs
 
     held: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     exit_node = ("__exit__",)
-    for chain in chains_of(net):
-        deps = dependency_graph(net, chain)
-        deps.remove_nodes_from([n for n in list(deps) if deps.degree(n) == 0])
-        if not deps:
-            continue
+    for chain, deps in chain_graphs(net).items():
         condensed = nx.condensation(deps)
         reverse = nx.DiGraph()
         reverse.add_edges_from((o, s) for s, o in deps.edges())

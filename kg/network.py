@@ -9,6 +9,7 @@ kept as a node attribute (``models``) rather than as edges to a hub.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
@@ -68,6 +69,7 @@ class Filters:
         return True
 
 
+@lru_cache(maxsize=4096)
 def local(iri: str) -> str:
     return iri.rsplit("#", 1)[-1] if "#" in iri else iri.rsplit("/", 1)[-1]
 
@@ -96,39 +98,44 @@ def project(graph: ox.Store, filters: Filters | None = None) -> nx.MultiDiGraph:
             models={},
             affects_models={},
         )
+    edges = []
     for row in graph.query(LINKS_QUERY, prefixes=PREFIXES, use_default_graph_as_union=True):
-        chain, confidence = local(row["chain"].value), local(row["confidence"].value)
-        start = row["start"].value if row["start"] else None
-        end = row["end"].value if row["end"] else None
-        if not filters.keeps(chain, confidence, start, end):
+        link, s, p, o, chain, weight, criticality, confidence, start, end, dep, sources = row
+        chain, confidence = local(chain.value), local(confidence.value)
+        start = start.value if start is not None else None
+        end = end.value if end is not None else None
+        if s.value not in net or not filters.keeps(chain, confidence, start, end):
             continue
-        s, o, p = row["s"].value, row["o"].value, local(row["p"].value)
-        weight = float(row["weight"].value) if row["weight"] else None
-        if s not in net:
-            continue
-        if o not in net:
+        p = local(p.value)
+        weight = float(weight.value) if weight is not None else None
+        if o.value not in net:
             # A concept such as cbec:BondedImport: kept on the node, not as a hub.
-            if o.startswith(CBEC):
+            if o.value.startswith(CBEC):
                 strength = weight if weight is not None else 1.0
                 if p == "affects":
-                    net.nodes[s]["affects_models"][f"model:{local(o)}"] = strength
+                    net.nodes[s.value]["affects_models"][f"model:{local(o.value)}"] = strength
                 else:
-                    net.nodes[s]["models"][local(o)] = strength
+                    net.nodes[s.value]["models"][local(o.value)] = strength
             continue
-        net.add_edge(
-            s,
-            o,
-            key=row["link"].value,
-            predicate=p,
-            chain=chain,
-            weight=weight,
-            criticality=local(row["criticality"].value) if row["criticality"] else None,
-            confidence=confidence,
-            dependency=row["dep"] is not None,
-            sources=row["sources"].value.split() if row["sources"] else [],
-            start=start,
-            end=end,
+        edges.append(
+            (
+                s.value,
+                o.value,
+                link.value,
+                {
+                    "predicate": p,
+                    "chain": chain,
+                    "weight": weight,
+                    "criticality": local(criticality.value) if criticality is not None else None,
+                    "confidence": confidence,
+                    "dependency": dep is not None,
+                    "sources": sources.value.split() if sources is not None else [],
+                    "start": start,
+                    "end": end,
+                },
+            )
         )
+    net.add_edges_from(edges)
     return net
 
 
@@ -145,17 +152,37 @@ def dependency_graph(net: nx.MultiDiGraph, chain: str | None = None) -> nx.DiGra
     """
     import networkx as nx
 
-    collapsed = nx.DiGraph()
-    collapsed.add_nodes_from(net.nodes(data=True))
+    strongest: dict[tuple[str, str], tuple[float, str]] = {}
     for s, o, data in net.edges(data=True):
         if not data["dependency"] or (chain and data["chain"] != chain):
             continue
         weight = data["weight"] or 0.0
-        if collapsed.has_edge(s, o) and collapsed[s][o]["weight"] >= weight:
-            continue
-        distance = 1.0 / weight if weight > 0 else 1e6
-        collapsed.add_edge(s, o, weight=weight, distance=distance, chain=data["chain"])
+        if strongest.get((s, o), (-1.0, ""))[0] < weight:
+            strongest[(s, o)] = (weight, data["chain"])
+    collapsed = nx.DiGraph()
+    collapsed.add_nodes_from(net.nodes(data=True))
+    collapsed.add_edges_from(
+        (s, o, {"weight": w, "distance": 1.0 / w if w > 0 else 1e6, "chain": c})
+        for (s, o), (w, c) in strongest.items()
+    )
     return collapsed
+
+
+def chain_graphs(net: nx.MultiDiGraph) -> dict[str, nx.DiGraph]:
+    """One collapsed dependency graph per chain, holding only the nodes of that chain's links."""
+    import networkx as nx
+
+    strongest: dict[str, dict[tuple[str, str], float]] = {}
+    for s, o, data in net.edges(data=True):
+        if data["dependency"]:
+            edges = strongest.setdefault(data["chain"], {})
+            edges[(s, o)] = max(edges.get((s, o), -1.0), data["weight"] or 0.0)
+    graphs = {}
+    for chain, edges in sorted(strongest.items()):
+        graph = nx.DiGraph()
+        graph.add_edges_from((s, o, {"weight": w}) for (s, o), w in edges.items())
+        graphs[chain] = graph
+    return graphs
 
 
 def undirected(net: nx.MultiDiGraph | nx.DiGraph) -> nx.Graph:
