@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from bench.generate import generate
 from kg.analysis import centrality, chokepoints
 from kg.network import project
-from kg.queries import with_ontology
+from kg.store import with_ontology
 
 
 def timed(work):

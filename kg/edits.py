@@ -137,7 +137,7 @@ def add_entity(store: Store, spec: EntitySpec) -> EditResult:
         verb = "updated" if existed else "added"
         return EditResult(True, f"{verb} {compact(subject)} ({len(new)} new fact(s))")
 
-    return store.write(change)
+    return store.write(change, [subject, *sources_of(triples)])
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def add_source(store: Store, spec: SourceSpec) -> EditResult:
             graph.add(ox.Quad(triple.subject, triple.predicate, triple.object))
         return EditResult(True, f"added source {compact(subject)}")
 
-    return store.write(change)
+    return store.write(change, [subject])
 
 
 def link_triples(spec: LinkSpec, link: ox.NamedNode) -> list[ox.Triple]:
@@ -260,7 +260,7 @@ def add_link(store: Store, spec: LinkSpec) -> EditResult:
             graph.add(quad)
         return EditResult(True, f"added {describe_link(subject, predicate, obj)} as {compact(link)}")
 
-    return store.write(change)
+    return store.write(change, [subject, obj, *(node(x) for x in spec.sources)])
 
 
 def remove_link(store: Store, subject: str, predicate: str, obj: str) -> EditResult:
@@ -278,7 +278,7 @@ def remove_link(store: Store, subject: str, predicate: str, obj: str) -> EditRes
         drop_bare_dependency(graph, s, o)
         return EditResult(True, f"removed {describe_link(s, p, o)} ({len(links)} statement(s))")
 
-    return store.write(change)
+    return store.write(change, [s, o])
 
 
 def remove_entity(store: Store, iri: str) -> EditResult:
@@ -305,14 +305,16 @@ def remove_entity(store: Store, iri: str) -> EditResult:
             if quad.predicate == about and not any(graph.quads_for_pattern(quad.subject, about, None)):
                 remove_subject(graph, quad.subject)
         remove_subject(graph, entity)
-        for quad in list(graph.quads_for_pattern(None, DEPENDS_ON, None)):
-            drop_bare_dependency(graph, quad.subject, quad.object)
         return EditResult(True, f"removed {compact(entity)} and {len(statements_of)} link(s) it took part in")
 
-    return store.write(change)
+    return store.write(change, [entity])
 
 
 # ---------------------------------------------------------------- helpers on a graph
+
+
+def sources_of(triples: list[ox.Triple]) -> list:
+    return [t.object for t in triples if t.predicate == WAS_DERIVED_FROM]
 
 
 def contains(graph: ox.Store, triple: ox.Triple) -> bool:

@@ -19,15 +19,13 @@ import pyoxigraph as ox
 from kg.errors import QueryError, TermError, ValueFormatError
 from kg.formats import table_text
 from kg.resources import resource_dir
-from kg.store import Store
+from kg.store import Store, TurtleStore
 from kg.vocabulary import (
-    ONTOLOGY_GRAPH,
     PREFIXES,
     XSD,
     compact,
     date_literal,
     node,
-    ontology_store,
 )
 
 FORMATS = ("table", "csv", "tsv", "json")
@@ -178,19 +176,9 @@ def check_query_safety(query: str, allow_update: bool) -> bool:
     return is_update
 
 
-def query_graph(store: Store) -> ox.Store:
-    """The store's graph, with the ontology and any analysis results beside it in named graphs."""
-    from kg.results import ANALYSIS_GRAPH
-
-    graph = with_ontology(store.load())
-    graph.extend(ox.Quad(t.subject, t.predicate, t.object, ANALYSIS_GRAPH) for t in store.load_analysis())
-    return graph
-
-
-def with_ontology(graph: ox.Store) -> ox.Store:
-    """Add the ontology to ``graph`` as the named graph <https://w3id.org/cbec/ontology>."""
-    graph.extend(ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store())
-    return graph
+def query_graph(store: Store):
+    """What queries run on: the store's data with the ontology and analysis results beside it."""
+    return store.query_view()
 
 
 @dataclass
@@ -336,6 +324,11 @@ def run_update(store: Store, text: str) -> str:
             raise QueryError(f"the update does not parse: {exc.msg}") from None
         return f"update applied: {before} -> {len(graph)} triples"
 
+    if not isinstance(store, TurtleStore):
+        raise QueryError(
+            f"SPARQL updates through `kg query --update` run on Turtle stores; {store.location} is not one: "
+            "use `kg add`, `kg remove` or `kg import` there"
+        )
     return store.write(change)
 
 
@@ -355,7 +348,7 @@ def stats(store: Store) -> dict:
     entity_filter = "VALUES ?top { cbec:Participant cbec:Policy cbec:Zone }"
     return {
         "store": store.location,
-        "triples": len(store.load()),
+        "triples": store.size(),
         "entities": number(
             f"SELECT (COUNT(DISTINCT ?e) AS ?n) {{ {entity_filter} ?e a/rdfs:subClassOf* ?top }}"
         ),
@@ -399,7 +392,7 @@ def describe(store: Store, iri: str) -> dict:
     """Everything the graph says about one entity: facts, links out and in, claims."""
     entity = node(iri)
     graph = query_graph(store)
-    if not any(graph.quads_for_pattern(entity, None, None, ox.DefaultGraph())):
+    if not run_sparql(graph, "ASK { ?e ?p ?o }", {"e": entity}).boolean:
         raise TermError(
             f"{compact(entity)} is not in the store; `kg query entities-without-links` lists entities"
         )

@@ -17,8 +17,6 @@ import pyoxigraph as ox
 
 from kg.vocabulary import CBEC, CBR, PROV, RDF_TYPE, XSD
 
-ANALYSIS_GRAPH = ox.NamedNode("https://w3id.org/cbec/analysis")
-
 
 def cbec(local: str) -> ox.NamedNode:
     return ox.NamedNode(CBEC + local)

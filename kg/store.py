@@ -1,8 +1,11 @@
 """Stores: where the graph lives, and the one path by which it changes.
 
-A store hands out an in-memory Oxigraph copy of its graph for reading, and applies a
-change by: locking, reading afresh, changing the copy, validating it, then replacing
-the stored graph atomically. Nothing reaches disk that did not parse and validate.
+Three backends share one interface: a Turtle file (the default), an on-disk Oxigraph
+database (``oxigraph:PATH``) and any SPARQL 1.1 Query and Update endpoint (``http(s)://``).
+Reads go through ``query_view()``, something with Oxigraph's ``query`` method that sees the
+data, the ontology and the analysis results. Every change takes one path, ``write``: lock,
+fetch the neighbourhood of the nodes it touches, change that copy, validate what changed,
+then apply the difference atomically. Nothing is stored that did not parse and validate.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,38 +25,115 @@ import pyoxigraph as ox
 
 from kg.errors import ParseError, StoreError
 from kg.resources import bundled_dataset, is_packaged
-from kg.vocabulary import PREFIXES, RDF_TYPE, RDFS_LABEL
+from kg.vocabulary import ONTOLOGY_GRAPH, PREFIXES, RDF_TYPE, RDFS_LABEL, ontology_store
 
 T = TypeVar("T")
 LOCK_TIMEOUT_SECONDS = 60.0
 STORE_ENV = "KG_STORE"
+ANALYSIS_GRAPH = ox.NamedNode("https://w3id.org/cbec/analysis")
+DATA_GRAPH = ox.NamedNode("https://w3id.org/cbec/data")
+STATEMENT_LINKS = ("subject", "object", "about")
 
 
 class Store(ABC):
-    """A graph kg can read and change. Later backends (on-disk Oxigraph, a remote
-    SPARQL endpoint) implement the same two methods."""
+    """A graph kg can read and change."""
 
     location: str
+    read_only: bool = False
 
     @abstractmethod
-    def load(self) -> ox.Store:
-        """A fresh in-memory copy of the graph, in the default graph."""
+    def triples(self) -> Iterator[ox.Triple]:
+        """Every triple of the data (not the ontology, not analysis results)."""
 
     @abstractmethod
-    def write(self, change: Callable[[ox.Store], T]) -> T:
-        """Apply ``change`` to a fresh copy, validate the result and persist it."""
+    def query_view(self):
+        """An object with Oxigraph's ``query`` signature over data, ontology and results."""
+
+    @abstractmethod
+    def neighbourhood(self, nodes: Sequence[ox.NamedNode]) -> ox.Store:
+        """An in-memory copy holding all a change to ``nodes`` needs to see and validate."""
+
+    @abstractmethod
+    def apply(self, added: set[ox.Quad], removed: set[ox.Quad], changed: ox.Store) -> None:
+        """Persist a validated difference atomically (``changed`` is the changed copy)."""
 
     @abstractmethod
     def load_analysis(self) -> list[ox.Triple]:
         """The stored analysis results (see kg/results.py); empty when there are none."""
 
     @abstractmethod
+    def save_analysis(self, triples: list[ox.Triple]) -> None:
+        """Replace every stored analysis result by ``triples``."""
+
+    def size(self) -> int:
+        """How many data triples the store holds."""
+        return sum(1 for _ in self.triples())
+
+    def load(self) -> ox.Store:
+        """The whole data graph as an in-memory copy."""
+        graph = ox.Store()
+        graph.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.triples())
+        return graph
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Held while a change is read, validated and applied."""
+        yield
+
+    def write(self, change: Callable[[ox.Store], T], scope: Sequence[ox.NamedNode] = ()) -> T:
+        """Apply ``change`` to the neighbourhood of ``scope``, validate it, persist the difference."""
+        from kg.validation import check_change
+
+        self.check_writable()
+        with self.locked():
+            graph = self.neighbourhood(list(scope))
+            before = set(graph)
+            result = change(graph)
+            after = set(graph)
+            if before != after:
+                added, removed = after - before, before - after
+                check_change(graph, added=added, removed=removed)
+                self.apply(added, removed, graph)
+        return result
+
     def replace_analysis(self, command: str, triples: list[ox.Triple]) -> None:
         """Replace the results of one analysis command by ``triples``."""
+        from kg.validation import Report, vocabulary_problems
+
+        self.check_writable()
+        report = Report(vocabulary_problems(triples))
+        if not report.conforms:
+            raise StoreError("analysis results use unknown terms; nothing was written:\n" + report.text())
+        with self.locked():
+            results = ox.Store()
+            results.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.load_analysis())
+            old = results.query(
+                "SELECT DISTINCT ?c ?x { ?run cbec:command ?c . "
+                "{ ?run a cbec:AnalysisRun BIND(?run AS ?x) } UNION { ?x prov:wasGeneratedBy ?run } }",
+                prefixes=PREFIXES,
+                substitutions={ox.Variable("c"): ox.Literal(command)},
+            )
+            for row in list(old):
+                for quad in list(results.quads_for_pattern(row["x"], None, None)):
+                    results.remove(quad)
+            results.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+            self.save_analysis([ox.Triple(q.subject, q.predicate, q.object) for q in results])
+
+    def check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"{self.location} is the dataset bundled inside the installed package and is "
+                "read-only; run `kg init my-store.ttl` and pass --store my-store.ttl "
+                "(or set KG_STORE) to work on your own copy"
+            )
 
 
 class TurtleStore(Store):
-    """The default store: one Turtle file, sorted so that a change makes a small diff."""
+    """The default store: one Turtle file, sorted so that a change makes a small diff.
+
+    Small by nature, so its neighbourhood is the whole graph and a change rewrites the file
+    (temp file, fsync, rename) under a file lock.
+    """
 
     def __init__(self, path: Path | str, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -68,19 +148,19 @@ class TurtleStore(Store):
             )
         return parse_turtle(self.path)
 
-    def write(self, change: Callable[[ox.Store], T]) -> T:
-        from kg.validation import check_change
+    def triples(self) -> Iterator[ox.Triple]:
+        return (ox.Triple(q.subject, q.predicate, q.object) for q in self.load())
 
-        self.check_writable()
-        with self._locked():
-            graph = self.load()
-            before = set(graph)
-            result = change(graph)
-            after = set(graph)
-            if before != after:
-                check_change(graph, added=after - before, removed=before - after)
-                atomic_write(self.path, serialize_turtle(graph))
-        return result
+    def query_view(self) -> ox.Store:
+        view = with_ontology(self.load())
+        view.extend(ox.Quad(t.subject, t.predicate, t.object, ANALYSIS_GRAPH) for t in self.load_analysis())
+        return view
+
+    def neighbourhood(self, nodes: Sequence[ox.NamedNode]) -> ox.Store:
+        return self.load()
+
+    def apply(self, added: set[ox.Quad], removed: set[ox.Quad], changed: ox.Store) -> None:
+        atomic_write(self.path, serialize_turtle(changed))
 
     @property
     def analysis_path(self) -> Path:
@@ -91,38 +171,11 @@ class TurtleStore(Store):
             return []
         return [ox.Triple(q.subject, q.predicate, q.object) for q in parse_turtle(self.analysis_path)]
 
-    def replace_analysis(self, command: str, triples: list[ox.Triple]) -> None:
-        from kg.validation import Report, vocabulary_problems
-
-        self.check_writable()
-        report = Report(vocabulary_problems(triples))
-        if not report.conforms:
-            raise StoreError("analysis results use unknown terms; nothing was written:\n" + report.text())
-        with self._locked():
-            results = ox.Store()
-            results.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.load_analysis())
-            old = results.query(
-                "SELECT DISTINCT ?c ?x { ?run cbec:command ?c . "
-                "{ ?run a cbec:AnalysisRun BIND(?run AS ?x) } UNION { ?x prov:wasGeneratedBy ?run } }",
-                prefixes=PREFIXES,
-                substitutions={ox.Variable("c"): ox.Literal(command)},
-            )
-            for row in list(old):
-                for quad in list(results.quads_for_pattern(row["x"], None, None)):
-                    results.remove(quad)
-            results.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-            atomic_write(self.analysis_path, serialize_turtle(results))
-
-    def check_writable(self) -> None:
-        if self.read_only:
-            raise StoreError(
-                f"{self.path} is the dataset bundled inside the installed package and is "
-                "read-only; run `kg init my-store.ttl` and pass --store my-store.ttl "
-                "(or set KG_STORE) to work on your own copy"
-            )
+    def save_analysis(self, triples: list[ox.Triple]) -> None:
+        atomic_write(self.analysis_path, serialize_turtle(triples))
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
         lock_path = self.path.with_name(self.path.name + ".lock")
         try:
             handle = open(lock_path, "a+b")
@@ -148,30 +201,164 @@ class TurtleStore(Store):
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class OxigraphStore(Store):
+    """A persistent Oxigraph (RocksDB) database: millions of triples, transactional updates.
+
+    Data sits in the default graph, the ontology and analysis results in their named graphs,
+    so queries run on the database itself. RocksDB lets one process open it at a time.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path).expanduser()
+        self.location = f"oxigraph:{self.path}"
+        self._db: ox.Store | None = None
+
+    @property
+    def db(self) -> ox.Store:
+        if self._db is None:
+            if not self.path.is_dir():
+                raise StoreError(
+                    f"no Oxigraph store at {self.path}; create one with `kg init oxigraph:{self.path}`"
+                )
+            self._db = open_database(self.path)
+            sync_ontology(self._db)
+        return self._db
+
+    def triples(self) -> Iterator[ox.Triple]:
+        for quad in self.db.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+            yield ox.Triple(quad.subject, quad.predicate, quad.object)
+
+    def query_view(self) -> ox.Store:
+        return self.db
+
+    def size(self) -> int:
+        return int(next(iter(self.db.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))["n"].value)
+
+    def neighbourhood(self, nodes: Sequence[ox.NamedNode]) -> ox.Store:
+        return neighbourhood_of(self.db, nodes)
+
+    def apply(self, added: set[ox.Quad], removed: set[ox.Quad], changed: ox.Store) -> None:
+        # One SPARQL update is one Oxigraph transaction: all of the change lands, or none.
+        self.db.update(data_update(removed, added))
+        self.db.flush()
+
+    def load_analysis(self) -> list[ox.Triple]:
+        return [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in self.db.quads_for_pattern(None, None, None, ANALYSIS_GRAPH)
+        ]
+
+    def save_analysis(self, triples: list[ox.Triple]) -> None:
+        old = {ox.Quad(t.subject, t.predicate, t.object) for t in self.load_analysis()}
+        new = {ox.Quad(t.subject, t.predicate, t.object) for t in triples}
+        self.db.update(data_update(old - new, new - old, ANALYSIS_GRAPH))
+        self.db.flush()
+
+
+def open_database(path: Path) -> ox.Store:
+    try:
+        return ox.Store(str(path))
+    except OSError as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(
+                f"store in use: another process has oxigraph:{path} open ({exc}); "
+                "wait for it to finish, then run the command again"
+            ) from None
+        raise StoreError(f"cannot open oxigraph:{path}: {exc}") from None
+
+
+def sync_ontology(db: ox.Store) -> None:
+    """Keep the ontology named graph equal to the ontology files of this kg version."""
+    wanted = {ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store()}
+    present = set(db.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH))
+    if present != wanted:
+        db.update(data_update(present - wanted, wanted - present, ONTOLOGY_GRAPH))
+
+
+def with_ontology(graph: ox.Store) -> ox.Store:
+    """Add the ontology to ``graph`` as the named graph <https://w3id.org/cbec/ontology>."""
+    graph.extend(ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store())
+    return graph
+
+
+def neighbourhood_of(source, nodes: Sequence[ox.NamedNode]) -> ox.Store:
+    """What a change to ``nodes`` needs: their triples and the triples pointing at them, the
+    full description of every node in those triples (statements, claims, neighbours) and the
+    types of everything those descriptions mention, so that shapes can check classes."""
+    graph = ox.Store()
+    default = ox.DefaultGraph()
+
+    def describe(subject) -> list[ox.Quad]:
+        return list(source.quads_for_pattern(subject, None, None, default))
+
+    first = {q for n in nodes for q in describe(n)}
+    first |= {q for n in nodes for q in source.quads_for_pattern(None, None, n, default)}
+    described = {q.subject for q in first} | {q.object for q in first if isinstance(q.object, ox.NamedNode)}
+    full = {q for subject in described for q in describe(subject)}
+    mentioned = {q.object for q in full if isinstance(q.object, ox.NamedNode)} - described
+    types = {q for m in mentioned for q in source.quads_for_pattern(m, RDF_TYPE, None, default)}
+    graph.extend(ox.Quad(q.subject, q.predicate, q.object) for q in first | full | types)
+    return graph
+
+
+def data_update(
+    removed: Iterable[ox.Quad], added: Iterable[ox.Quad], graph: ox.NamedNode | None = None
+) -> str:
+    """DELETE DATA / INSERT DATA for quads, terms written by Oxigraph's own serializer."""
+
+    def block(quads: Iterable[ox.Quad]) -> str:
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8") if triples else ""
+        return f"GRAPH {graph} {{ {body} }}" if graph is not None else body
+
+    parts = []
+    removed, added = list(removed), list(added)
+    if removed:
+        parts.append(f"DELETE DATA {{ {block(removed)} }}")
+    if added:
+        parts.append(f"INSERT DATA {{ {block(added)} }}")
+    return " ;\n".join(parts) or "INSERT DATA { }"
+
+
 def open_store(spec: str | None = None) -> Store:
-    """The store named by ``spec``, else by $KG_STORE, else the bundled dataset."""
+    """The store named by ``spec``, else by $KG_STORE, else the bundled dataset.
+
+    ``PATH.ttl`` is a Turtle store, ``oxigraph:PATH`` an on-disk Oxigraph database and
+    ``http(s)://...`` a SPARQL 1.1 Query and Update endpoint.
+    """
     spec = spec or os.environ.get(STORE_ENV) or None
     if spec is None:
         path = bundled_dataset()
         return TurtleStore(path, read_only=is_packaged(path))
-    if spec.startswith(("http://", "https://", "oxigraph:")):
-        raise StoreError(
-            f"store '{spec}': this version of kg keeps stores in Turtle files only; "
-            "give the path of a .ttl store"
-        )
+    if spec.startswith("oxigraph:"):
+        return OxigraphStore(spec.removeprefix("oxigraph:"))
+    if spec.startswith(("http://", "https://")):
+        from kg.remote import RemoteStore
+
+        return RemoteStore(spec)
     return TurtleStore(Path(spec).expanduser(), read_only=is_packaged(Path(spec)))
 
 
-def init_store(path: Path | str, empty: bool = False) -> TurtleStore:
-    """Create a new Turtle store at ``path``, seeded with the bundled dataset."""
-    path = Path(path).expanduser()
-    if path.exists():
-        raise StoreError(f"{path} already exists; choose another path or remove it first")
-    if not path.parent.is_dir():
-        raise StoreError(f"folder {path.parent} does not exist; create it first")
-    graph = ox.Store() if empty else parse_turtle(bundled_dataset())
-    atomic_write(path, serialize_turtle(graph))
-    return TurtleStore(path)
+def init_store(spec: str, empty: bool = False) -> Store:
+    """Create a new store, seeded with the bundled dataset unless ``empty``."""
+    seed = [] if empty else list(TurtleStore(bundled_dataset()).triples())
+    store = open_store(str(spec))
+    if isinstance(store, TurtleStore):
+        path = store.path
+        if path.exists():
+            raise StoreError(f"{path} already exists; choose another path or remove it first")
+        if not path.parent.is_dir():
+            raise StoreError(f"folder {path.parent} does not exist; create it first")
+        atomic_write(path, serialize_turtle(seed))
+    elif isinstance(store, OxigraphStore):
+        if store.path.exists() and any(store.path.iterdir()):
+            raise StoreError(f"{store.path} already exists and is not empty; choose another path")
+        store.path.mkdir(parents=True, exist_ok=True)
+        store.db.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in seed)
+        store.db.flush()
+    else:
+        store.initialise(seed)
+    return store
 
 
 def parse_turtle(path: Path) -> ox.Store:

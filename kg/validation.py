@@ -260,7 +260,7 @@ def sparql_problems(graph: ox.Store, focus: list[ox.NamedNode] | None) -> list[P
     """Run the shapes' SPARQL constraints on Oxigraph (data plus ontology) and report violations."""
     if focus is not None and not focus:
         return []
-    from kg.queries import with_ontology
+    from kg.store import with_ontology
 
     view = with_ontology(ox.Store())
     view.extend(graph)
