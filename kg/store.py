@@ -32,7 +32,6 @@ LOCK_TIMEOUT_SECONDS = 60.0
 STORE_ENV = "KG_STORE"
 ANALYSIS_GRAPH = ox.NamedNode("https://w3id.org/cbec/analysis")
 DATA_GRAPH = ox.NamedNode("https://w3id.org/cbec/data")
-STATEMENT_LINKS = ("subject", "object", "about")
 
 
 class Store(ABC):
@@ -268,11 +267,34 @@ def open_database(path: Path) -> ox.Store:
 
 
 def sync_ontology(db: ox.Store) -> None:
-    """Keep the ontology named graph equal to the ontology files of this kg version."""
-    wanted = {ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store()}
-    present = set(db.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH))
-    if present != wanted:
-        db.update(data_update(present - wanted, wanted - present, ONTOLOGY_GRAPH))
+    """Keep the ontology named graph equal to the ontology files of this kg version.
+
+    Blank nodes (owl:unionOf lists) get new ids on every parse, so graphs are compared by a
+    fingerprint of the files, kept in the graph itself.
+    """
+    fingerprint = ox.Literal(ontology_fingerprint())
+    marker = ox.Quad(
+        ONTOLOGY_GRAPH, ox.NamedNode(PREFIXES["dcterms"] + "identifier"), fingerprint, ONTOLOGY_GRAPH
+    )
+    if marker in db:
+        return
+    db.clear_graph(ONTOLOGY_GRAPH)
+    db.extend(
+        [ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store()] + [marker]
+    )
+    db.flush()
+
+
+def ontology_fingerprint() -> str:
+    import hashlib
+
+    from kg.resources import resource_dir
+    from kg.vocabulary import ONTOLOGY_FILES
+
+    digest = hashlib.sha256()
+    for name in ONTOLOGY_FILES:
+        digest.update((resource_dir("ontology") / name).read_bytes())
+    return digest.hexdigest()
 
 
 def with_ontology(graph: ox.Store) -> ox.Store:
@@ -294,6 +316,11 @@ def neighbourhood_of(source, nodes: Sequence[ox.NamedNode]) -> ox.Store:
     first = {q for n in nodes for q in describe(n)}
     first |= {q for n in nodes for q in source.quads_for_pattern(None, None, n, default)}
     described = {q.subject for q in first} | {q.object for q in first if isinstance(q.object, ox.NamedNode)}
+    # A neighbour's shapes look at the statement nodes of its own links too.
+    stated_by = ox.NamedNode(PREFIXES["cbec"] + "subject")
+    described |= {
+        q.subject for d in list(described) for q in source.quads_for_pattern(None, stated_by, d, default)
+    }
     full = {q for subject in described for q in describe(subject)}
     mentioned = {q.object for q in full if isinstance(q.object, ox.NamedNode)} - described
     types = {q for m in mentioned for q in source.quads_for_pattern(m, RDF_TYPE, None, default)}

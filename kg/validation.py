@@ -111,14 +111,17 @@ def check_change(graph: ox.Store, added: set[ox.Quad], removed: set[ox.Quad]) ->
 
 
 def touched_nodes(graph: ox.Store, quads: set[ox.Quad]) -> set[ox.NamedNode]:
-    """The IRIs a change touched, and every node that points at one of them."""
-    touched = set()
-    for quad in quads:
-        for term in (quad.subject, quad.object):
-            if isinstance(term, ox.NamedNode):
-                touched.add(term)
-    pointing = {q.subject for t in touched for q in graph.quads_for_pattern(None, None, t)}
-    return {t for t in touched | pointing if isinstance(t, ox.NamedNode)}
+    """The nodes whose shapes a change can break: the subjects it changed that still exist,
+    and whatever still points at a node it deleted outright.
+
+    Objects are left out on purpose: a change can only break a shape through the focus
+    node's own triples, and the store may hand over only the neighbourhood of the change.
+    """
+    subjects = {q.subject for q in quads if isinstance(q.subject, ox.NamedNode)}
+    existing = {s for s in subjects if any(graph.quads_for_pattern(s, None, None))}
+    deleted = subjects - existing
+    pointing = {q.subject for d in deleted for q in graph.quads_for_pattern(None, None, d)}
+    return existing | {p for p in pointing if isinstance(p, ox.NamedNode)}
 
 
 def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
