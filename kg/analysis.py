@@ -25,6 +25,13 @@ HARMONIC_SAMPLE_SIZE = 200
 SAMPLE_SEED = 42
 KATZ_ALPHA = 0.05
 DEFAULT_THRESHOLD = 0.5
+# The April 2016 "new policies" came as one package: the tax notice and the positive list were
+# both in force from 8 April 2016, so the replay applies both, on the graph as of that day.
+REPLAY_POLICIES = (
+    "https://w3id.org/cbec/resource/tax-2016",
+    "https://w3id.org/cbec/resource/positive-list-2016",
+)
+REPLAY_DATE = "2016-04-08"
 ENGINES = ("auto", "networkx", "igraph")
 # Above this many nodes "auto" hands the heavy measures to igraph.
 COMPILED_ABOVE = 3000

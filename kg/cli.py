@@ -48,17 +48,26 @@ def cli(ctx: click.Context, store: str | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--exports",
+    default="exports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the HTML views; '-' writes none.",
+)
 @click.pass_context
-def report(ctx: click.Context) -> None:
-    """Validate the graph and print its summary (the main job).
+def report(ctx: click.Context, exports: str) -> None:
+    """The main job: validate, summarise, find chokepoints, replay the 2016 policies, write the views.
 
     \b
     Example:
-      kg report
+      kg report --exports exports
     """
+    from pathlib import Path
+
     from kg.reports import main_report
 
-    text, ok = main_report(store_of(ctx))
+    text, ok = main_report(store_of(ctx), None if exports == "-" else Path(exports))
     click.echo(text)
     ctx.exit(0 if ok else 1)
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kg.formats import csv_text, table_text
 from kg.queries import stats, stats_text
 from kg.store import Store
 from kg.validation import validate_store
 
-# The April 2016 "new policies" came as one package: the tax notice and the positive list were
-# both in force from 8 April 2016, so the replay applies both, on the graph as of that day.
-REPLAY_POLICIES = ["cbr:tax-2016", "cbr:positive-list-2016"]
-REPLAY_DATE = "2016-04-08"
 
-
-def main_report(store: Store) -> tuple[str, bool]:
-    """The main job: validate, summarise, list the top chokepoints and replay the 2016 policies.
-
-    The flag is False when the store does not conform.
+def main_report(store: Store, exports: Path | None = None) -> tuple[str, bool]:
+    """The main job: validate, summarise, list the top chokepoints, replay the 2016 policies and
+    (with ``exports``) write the HTML views. The flag is False when the store does not conform.
     """
+    from kg.analysis import REPLAY_DATE, REPLAY_POLICIES
+    from kg.vocabulary import compact
+
     report = validate_store(store)
+    policies = [compact(p) for p in REPLAY_POLICIES]
     sections = [
         "== Validation",
         report.text(),
@@ -30,10 +30,15 @@ def main_report(store: Store) -> tuple[str, bool]:
         chokepoints_report(store, top=8),
         "",
         f"== Replay of the April 2016 policies as of {REPLAY_DATE} (kg simulate "
-        + " ".join(f"--policy {p}" for p in REPLAY_POLICIES)
+        + " ".join(f"--policy {p}" for p in policies)
         + f" --as-of {REPLAY_DATE})",
-        simulation_report(store, policies=REPLAY_POLICIES, as_of=REPLAY_DATE),
+        simulation_report(store, policies=policies, as_of=REPLAY_DATE),
     ]
+    if exports is not None:
+        from kg.views import export_views
+
+        written = export_views(store, exports)
+        sections += ["", f"== Views: {len(written)} files written to {exports}/ (open {exports}/index.html)"]
     return "\n".join(sections), report.conforms
 
 

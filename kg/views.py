@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kg.analysis import REPLAY_POLICIES
 from kg.errors import KgError
 from kg.network import local
 from kg.vocabulary import CBR, compact
@@ -48,7 +49,6 @@ LAYOUT_SEED = 42
 SPACING = 140
 # Kamada-Kawai spaces small graphs evenly; above this size Fruchterman-Reingold is much faster.
 KAMADA_KAWAI_LIMIT = 400
-TAX_2016 = CBR + "tax-2016"
 GENERATOR = '<meta name="generator" content="kg">'
 CHAIN_VIEWS = {
     "trade": "TradeChain",
@@ -75,9 +75,9 @@ ABOUT = {
     "and who is subject to which policy or regulated by whom.",
     "dependencies": "Every dependency link: the width is the weight (how much the participant relies on "
     "what the arrow points to), the colour its criticality.",
-    "policy-2016": "The April 2016 tax reform of cross-border imports replayed as `kg simulate --policy "
-    "cbr:tax-2016`: what it hit, who failed in which round and through which links, and who was hit "
-    "but stood.",
+    "policy-2016": "The April 2016 new policies (the tax notice and the positive list, both in force on "
+    "8 April 2016) replayed as in `kg report`: what they hit, who failed in which round and through which "
+    "links, and who was hit but stood.",
 }
 TITLES = {
     "ecosystem": "The ecosystem",
@@ -213,8 +213,10 @@ def participant_of(context: Context, name: str) -> str:
     for iri, known in context.pages.items():
         if known == slug:
             return iri
+    from kg.analysis import is_participant
+
     for iri in context.net:
-        if slug_of(iri) == slug:
+        if slug_of(iri) == slug and is_participant(context.net, iri):
             return iri
     raise KgError(f"no participant has the page '{name}'; `kg query participants-by-series` lists them")
 
@@ -343,7 +345,6 @@ def slug_of(iri: str) -> str:
 class Scene:
     """One view before rendering: its nodes and edges with styles, legend and filters."""
 
-    name: str
     title: str
     about: str
     nodes: list[dict]
@@ -405,13 +406,12 @@ def make_scene(
     node_items = [node_item(context, n, positions[n], reduced) for n in reduced.nodes]
     if node_style:
         node_items = [node_style(item) for item in node_items]
-    edge_items = [edge_item(context, e, reduced) for e in reduced.edges]
+    edge_items = [edge_item(context, e) for e in reduced.edges]
     if edge_style:
         edge_items = [edge_style(item, e) for item, e in zip(edge_items, reduced.edges, strict=True)]
     curve_parallel(edge_items)
     modes = [("class", "Class"), ("series", "Series")]
     return Scene(
-        name=name,
         title=TITLES.get(name, name),
         about=ABOUT.get(name, ""),
         nodes=node_items,
@@ -432,20 +432,21 @@ def policy_scene(context: Context) -> Scene:
     from kg.analysis import simulate
 
     net = context.net
-    if TAX_2016 not in net or net.nodes[TAX_2016].get("kind") != "Policy":
+    missing = [p for p in REPLAY_POLICIES if p not in net or net.nodes[p].get("kind") != "Policy"]
+    if missing:
         scene = make_scene(context, "policy-2016", [], [])
-        scene.notice = f"{compact(TAX_2016)} is not a policy of this graph, so there is nothing to replay."
+        scene.notice = f"{compact(missing[0])} is not a policy of this graph, so there is nothing to replay."
         return scene
-    result = simulate(net, policies=[TAX_2016])
+    result = simulate(net, policies=list(REPLAY_POLICIES))
     failed = {f.node: f for round_ in result.rounds for f in round_}
     damaged = set(result.shock) | set(failed)
-    shown = sorted(({TAX_2016} | damaged | set(result.survived)) & set(net))
+    shown = frozenset((set(REPLAY_POLICIES) | damaged | set(result.survived)) & set(net))
     edges = edges_of(
         net,
         lambda u, v, d: (
             u in shown
             and v in shown
-            and ((u == TAX_2016 and d["predicate"] == "affects") or (d["dependency"] and v in damaged))
+            and ((u in REPLAY_POLICIES and d["predicate"] == "affects") or (d["dependency"] and v in damaged))
         ),
     )
     models = sorted(m for m in result.shock if m.startswith("model:"))
@@ -454,31 +455,29 @@ def policy_scene(context: Context) -> Scene:
     scene = make_scene(
         context,
         "policy-2016",
-        shown + models,
+        sorted(shown) + models,
         edges,
         edge_style=outcome.edge_style,
         node_style=outcome.node_style,
-        keep=frozenset(shown),
+        keep=shown,
     )
     scene.color_modes = [("outcome", "Outcome"), *scene.color_modes]
-    scene.legend = outcome.legend(scene) + scene.legend
+    # Links are coloured by outcome here, so the chain colours would mislead.
+    scene.legend = outcome.legend(scene) + [s for s in scene.legend if s["title"] != "Links: chain"]
     return scene
 
 
-def model_edges(net: nx.MultiDiGraph, shown: list[str], models: list[str], shock: dict) -> list[Edge]:
+def model_edges(net: nx.MultiDiGraph, shown: frozenset[str], models: list[str], shock: dict) -> list[Edge]:
     """Business models are node attributes in the projection; the replay draws them as nodes."""
     edges = []
     for model in models:
         name = model.removeprefix("model:")
-        edges.append(
-            (
-                TAX_2016,
-                model,
-                f"{TAX_2016}#affects-{name}",
-                link_data("affects", "RegulationChain", shock[model]),
-            )
-        )
-        for node in shown:
+        for policy in REPLAY_POLICIES:
+            intensity = net.nodes[policy].get("affects_models", {}).get(model)
+            if intensity is not None:
+                data = link_data("affects", "RegulationChain", intensity)
+                edges.append((policy, model, f"{policy}#affects-{name}", data))
+        for node in sorted(shown):
             weight = net.nodes[node].get("models", {}).get(name)
             if weight:
                 data = link_data("usesModel", "LogisticsChain", weight, dependency=True)
@@ -506,7 +505,7 @@ class Outcome:
     failed: dict
 
     def state(self, node: str) -> str:
-        if node == TAX_2016:
+        if node in REPLAY_POLICIES:
             return "policy"
         if node.startswith("model:"):
             return "model"
@@ -553,11 +552,11 @@ class Outcome:
         }
         nodes = [node_swatch(text[s], OUTCOME_COLORS[s]) for s in text if present[s]]
         edges = [
-            edge_swatch("the policy affects it", OUTCOME_COLORS["policy"], 2.0),
+            edge_swatch("the policy affects it", OUTCOME_COLORS["policy"], 2.0, dashes=True),
             edge_swatch("carried the loss that made it fail", OUTCOME_COLORS["failed"], 3.0),
             edge_swatch("another dependency on something damaged", "#999999", 1.0),
         ]
-        return [section("Colour: outcome", nodes, "outcome"), section("Links", edges, "outcome")]
+        return [section("Colour: outcome", nodes, "outcome"), section("Links", edges)]
 
 
 # ---------------------------------------------------------------- participant pages
@@ -602,7 +601,7 @@ def participant_scene(context: Context, center: str) -> Scene:
         edges,
         edge_style=edge_fade,
         node_style=faded,
-        keep=frozenset({center}),
+        keep=frozenset(near),
         arrange=radial(context, center, hop1),
     )
     zh = context.net.nodes[center].get("label_zh")
@@ -933,7 +932,7 @@ def node_tip(context: Context, node: str, data: dict) -> str:
     return "\n".join(lines)
 
 
-def edge_item(context: Context, edge: Edge, reduced: Reduced) -> dict:
+def edge_item(context: Context, edge: Edge) -> dict:
     u, v, key, d = edge
     weight = d["weight"]
     return {
@@ -975,7 +974,7 @@ def edge_tip(context: Context, u: str, v: str, key: str, d: dict, weight: float 
     lines = [f"{name(u)} {d['predicate']} {name(v)}", " · ".join(facts)]
     if d["sources"]:
         lines.append(context.facts.source_line(d["sources"]))
-    if not key.startswith(("merged:", TAX_2016 + "#")) and "#usesModel-" not in key:
+    if not key.startswith(("merged:", *(p + "#" for p in REPLAY_POLICIES))) and "#usesModel-" not in key:
         lines.append(compact(key))
     return "\n".join(lines)
 
@@ -1181,7 +1180,7 @@ def csp(*scripts: str) -> str:
     hashes = " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(s.encode('utf-8')).digest()).decode()}'" for s in scripts
     )
-    return f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data:"
+    return f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'"
 
 
 def render_view(scene: Scene) -> bytes:

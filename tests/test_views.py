@@ -1,0 +1,605 @@
+"""HTML views: what a reader of exports/*.html sees, checked in the files and in a real browser."""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import cli
+from kg.errors import KgError
+from kg.reports import network_of
+from kg.resources import bundled_dataset
+from kg.store import TurtleStore, open_store
+from kg.views import NODE_BUDGET, VIEW_NAMES, build_pages, export_views
+from tests.browser import browser, require_browser
+from tests.graphs import turtle
+
+CBR = "https://w3id.org/cbec/resource/"
+REPOSITORY = Path(__file__).resolve().parent.parent
+MAIN_VIEWS = ["ecosystem", "trade", "finance", "logistics", "regulation", "dependencies", "policy-2016"]
+
+ENTITIES = [
+    # slug, class, English label, Chinese label, series, extra Turtle
+    (
+        "tmall-global",
+        "MarketplacePlatform",
+        "Tmall Global",
+        "天猫国际",
+        "PlatformSeries",
+        'rdfs:comment "Alibaba\'s cross-border marketplace."@en ; schema:foundingDate "2014"',
+    ),
+    ("jd-worldwide", "SelfOperatedPlatform", "JD Worldwide", "京东全球购", "PlatformSeries", ""),
+    (
+        "kaola",
+        "SelfOperatedPlatform",
+        "NetEase Kaola",
+        "网易考拉",
+        "PlatformSeries",
+        'cbec:status cbec:Exited ; cbec:exitDate "2019-09"',
+    ),
+    ("mia", "VerticalPlatform", "Mia", "蜜芽", "EntrepreneurialSeries", ""),
+    ("alibaba", "Company", "Alibaba Group", "阿里巴巴集团", None, ""),
+    ("cainiao", "LogisticsProvider", "Cainiao", "菜鸟", None, ""),
+    ("alipay", "PaymentProvider", "Alipay", "支付宝", None, ""),
+    ("sequoia", "Investor", "Sequoia China", None, None, ""),
+    ("gacc", "Regulator", "General Administration of Customs", "海关总署", None, ""),
+    ("mof", "Regulator", "Ministry of Finance", "财政部", None, ""),
+    (
+        "tax-2016",
+        "Policy",
+        "Cross-border retail import tax policy (2016)",
+        "跨境电商零售进口税收政策",
+        None,
+        "",
+    ),
+    ("positive-list-2016", "Policy", "Positive list of cross-border retail imports", None, None, ""),
+    ("hangzhou-zone", "Zone", "Hangzhou pilot zone", "杭州综试区", None, ""),
+    ("aptamil", "Supplier", "Aptamil", None, None, ""),
+    ("swisse", "Supplier", "Swisse", None, None, ""),
+    ("acme-baby", "Supplier", "Acme Baby", None, None, ""),
+]
+LINKS = [
+    ("tmall-global", "partOf", "alibaba", 1.0, "High"),
+    ("tmall-global", "paysVia", "alipay", 0.9, "High"),
+    ("tmall-global", "shipsVia", "cainiao", 0.7, "High"),
+    ("tmall-global", "sourcesFrom", "aptamil", 0.4, "Medium"),
+    ("tmall-global", "sourcesFrom", "swisse", 0.3, "Medium"),
+    ("tmall-global", "warehousesIn", "hangzhou-zone", 0.5, "Medium"),
+    ("tmall-global", "subjectTo", "tax-2016", 0.6, "High"),
+    ("tmall-global", "usesModel", "BondedImport", 0.3, "Medium"),
+    ("alipay", "partOf", "alibaba", 1.0, "High"),
+    ("cainiao", "partOf", "alibaba", 0.8, "High"),
+    ("jd-worldwide", "sourcesFrom", "aptamil", 0.5, "Medium"),
+    ("jd-worldwide", "competesWith", "tmall-global", None, None),
+    ("kaola", "competesWith", "tmall-global", None, None),
+    ("kaola", "shipsVia", "cainiao", 0.2, "Low"),
+    ("mia", "fundedBy", "sequoia", 0.7, "High"),
+    ("mia", "usesModel", "BondedImport", 0.9, "High"),
+    ("mia", "sourcesFrom", "swisse", 0.5, "Medium"),
+    ("acme-baby", "sellsOn", "mia", 0.9, "High"),
+    ("alibaba", "regulatedBy", "gacc", 0.5, "Medium"),
+    ("tax-2016", "issuedBy", "mof", None, None),
+    ("tax-2016", "affects", "BondedImport", 0.8, None),
+    ("positive-list-2016", "issuedBy", "mof", None, None),
+    ("positive-list-2016", "affects", "BondedImport", 0.3, None),
+    ("tax-2016", "affects", "tmall-global", 0.2, None),
+]
+XSS_LABEL = '<img src=x onerror="window.__pwned=1;alert(1)">'
+XSS_ZH = "</script><script>window.__pwned=2</script>"
+XSS_COMMENT = '<a href="javascript:alert(3)">href</a> \u2028 & more'
+XSS_TITLE = "<script>window.__pwned=4</script>"
+ODD_IRI = "https://example.org/o'brien&co"
+
+
+def entity_turtle(slug: str, klass: str, label: str, zh: str | None, series: str | None, extra: str) -> str:
+    subject = f"<{slug}>" if ":" in slug else f"cbr:{slug}"
+    facts = [f"a cbec:{klass}", f"rdfs:label {json.dumps(label, ensure_ascii=False)}@en"]
+    facts += [f"rdfs:label {json.dumps(zh, ensure_ascii=False)}@zh"] if zh else []
+    facts += [f"cbec:series cbec:{series}"] if series else []
+    facts += [extra] if extra else []
+    facts.append("prov:wasDerivedFrom cbr:source-test")
+    return f"{subject} " + " ;\n  ".join(facts) + " .\n"
+
+
+def write_store(path: Path, entities: list[tuple], links: list[tuple], extra: str = "") -> Path:
+    text = "@prefix schema: <https://schema.org/> .\n" + turtle({}, links)
+    text += "".join(entity_turtle(*e) for e in entities) + extra
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def hostile_store(path: Path) -> Path:
+    """Labels, ids, comments and source titles that would run a script if pasted as HTML."""
+    entities = ENTITIES[:3] + [
+        (
+            "evil",
+            "Supplier",
+            XSS_LABEL,
+            XSS_ZH,
+            None,
+            f"rdfs:comment {json.dumps(XSS_COMMENT, ensure_ascii=False)}@en ; "
+            "prov:wasDerivedFrom cbr:source-evil",
+        ),
+        (ODD_IRI, "Investor", "O'Brien & Co </title><h1>x</h1>", None, None, ""),
+    ]
+    links = [
+        ("tmall-global", "sourcesFrom", "evil", 0.5, "High"),
+        ("jd-worldwide", "sourcesFrom", "evil", 0.2, "Low"),
+    ]
+    odd = (
+        f"cbr:tmall-global cbec:fundedBy <{ODD_IRI}> .\n"
+        f"cbr:link-odd a cbec:Link ; cbec:subject cbr:tmall-global ; cbec:predicate cbec:fundedBy ; "
+        f"cbec:object <{ODD_IRI}> ; cbec:chain cbec:FinanceChain ; cbec:confidence cbec:High ; "
+        "cbec:weight 0.3 ; prov:wasDerivedFrom cbr:source-evil .\n"
+        f"cbr:source-evil a cbec:Source ; dcterms:title {json.dumps(XSS_TITLE)} .\n"
+    )
+    return write_store(path, entities, links, odd)
+
+
+def page_data(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', text, re.DOTALL)
+    assert match, f"{path} has no data island"
+    return json.loads(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def store_file(tmp_path_factory) -> Path:
+    return write_store(tmp_path_factory.mktemp("views") / "store.ttl", ENTITIES, LINKS)
+
+
+@pytest.fixture(scope="module")
+def exported(store_file: Path) -> Path:
+    out = store_file.parent / "exports"
+    export_views(TurtleStore(store_file), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> Path:
+    path = hostile_store(tmp_path_factory.mktemp("hostile") / "store.ttl")
+    export_views(TurtleStore(path), path.parent / "exports")
+    return path.parent / "exports"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    require_browser()
+    with browser() as running:
+        yield running
+
+
+# ---------------------------------------------------------------- the files
+
+
+def test_export_writes_every_view_and_a_page_per_participant(exported: Path) -> None:
+    names = sorted(p.relative_to(exported).as_posix() for p in exported.rglob("*.html"))
+    participants = sorted(
+        f"participants/{slug}.html" for slug, klass, *_ in ENTITIES if klass not in ("Policy", "Zone")
+    )
+    assert names == sorted([f"{v}.html" for v in VIEW_NAMES if v != "participants"] + participants)
+    assert len(participants) == 13
+
+
+def test_same_graph_gives_the_same_bytes(store_file: Path, exported: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    export_views(TurtleStore(store_file), again)
+    for page in exported.rglob("*.html"):
+        assert (again / page.relative_to(exported)).read_bytes() == page.read_bytes(), page.name
+
+
+class Resources(html.parser.HTMLParser):
+    """Every URL a page names in its markup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        for name, value in attrs:
+            if name in ("src", "href", "action", "poster", "srcset") or (tag == "link" and name == "rel"):
+                self.urls.append((tag, name, value or ""))
+
+
+def test_pages_name_no_remote_resource(exported: Path) -> None:
+    for page in exported.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        parser = Resources()
+        parser.feed(text)
+        for tag, name, value in parser.urls:
+            assert (tag, name) == ("a", "href") and not re.match(r"[a-z]+:", value), (page.name, tag, value)
+        assert "default-src 'none'" in text
+        assert '<meta charset="utf-8">' in text and '<meta name="generator" content="kg">' in text
+
+
+def test_hostile_strings_are_escaped_in_the_files(hostile: Path) -> None:
+    for page in [hostile / "ecosystem.html", hostile / "participants/evil.html", hostile / "index.html"]:
+        text = page.read_text(encoding="utf-8")
+        assert "<img" not in text and 'onerror="window' not in text.replace("\\u003c", "")
+        assert "</script><script>" not in text and "<h1>x</h1>" not in text
+        assert "\u2028" not in text
+    nodes = {n["id"]: n for n in page_data(hostile / "ecosystem.html")["nodes"]}
+    assert nodes[CBR + "evil"]["label"] == XSS_LABEL and nodes[CBR + "evil"]["labelZh"] == XSS_ZH
+    assert XSS_COMMENT in nodes[CBR + "evil"]["tip"] and XSS_TITLE in nodes[CBR + "evil"]["tip"]
+    assert ODD_IRI in nodes
+    title = re.search(
+        r"<title>(.*)</title>", (hostile / "participants/evil.html").read_text(encoding="utf-8")
+    )
+    assert (
+        title.group(1)
+        == "Around &lt;img src=x onerror=&quot;window.__pwned=1;alert(1)&quot;&gt; (&lt;/script&gt;"
+        "&lt;script&gt;window.__pwned=2&lt;/script&gt;)"
+    )
+
+
+def test_policy_replay_marks_failures_and_their_causes(exported: Path) -> None:
+    data = page_data(exported / "policy-2016.html")
+    nodes = {n["id"].removeprefix(CBR): n for n in data["nodes"]}
+    assert nodes["mia"]["label"] == "Mia ✕1" and "FAILED in round 1" in nodes["mia"]["tip"]
+    assert "usesModel BondedImport (weight 0.9 x damage 0.8)" in nodes["mia"]["tip"]
+    assert nodes["acme-baby"]["label"] == "Acme Baby ✕2"
+    assert "Hit but standing" in nodes["tmall-global"]["tip"]
+    assert nodes["model:BondedImport"]["colors"]["outcome"] != nodes["mia"]["colors"]["outcome"]
+    cause = [e for e in data["edges"] if e["from"] == CBR + "acme-baby" and e["to"] == CBR + "mia"]
+    assert len(cause) == 1 and cause[0]["width"] == 3.0
+    legend = [item["text"] for section in data["legend"] for item in section["items"]]
+    assert "failed (✕n: in round n)" in legend and "carried the loss that made it fail" in legend
+
+
+def test_view_names_cannot_climb_out(store_file: Path, tmp_path: Path) -> None:
+    for name in ["../evil", "participants/../../x", "participants/a/b", "/etc/passwd", "participants/"]:
+        with pytest.raises(KgError) as error:
+            export_views(TurtleStore(store_file), tmp_path / "out", [name])
+        assert str(error.value).startswith(f"unknown view '{name}'; choose one of index, ecosystem,")
+    assert not any((tmp_path / "out").rglob("*.html"))
+
+
+def test_export_does_not_follow_symlinks_out_of_the_folder(store_file: Path, tmp_path: Path) -> None:
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    out.mkdir()
+    outside.mkdir()
+    (out / "participants").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(KgError, match=r"leads out of .*out; remove that symlink"):
+        export_views(TurtleStore(store_file), out, ["participants/mia"])
+    (out / "participants").unlink()
+    (out / "trade.html").symlink_to(outside / "trade.html")
+    with pytest.raises(KgError, match=r"refusing to write through the symlink .*trade.html; remove it"):
+        export_views(TurtleStore(store_file), out, ["trade"])
+    assert not any(outside.iterdir())
+    assert [p.name for p in out.rglob("*.html")] == ["trade.html"]
+
+
+def test_only_files_kg_wrote_are_replaced(store_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "trade.html").write_text("<p>my notes</p>", encoding="utf-8")
+    with pytest.raises(KgError) as error:
+        export_views(TurtleStore(store_file), out, ["trade"])
+    assert str(error.value) == (
+        f"{out / 'trade.html'} exists and was not written by kg; move it away or pass --force to replace it"
+    )
+    assert (out / "trade.html").read_text(encoding="utf-8") == "<p>my notes</p>"
+    export_views(TurtleStore(store_file), out, ["trade"], force=True)
+    export_views(TurtleStore(store_file), out, ["trade"])
+    assert "Trade chain" in (out / "trade.html").read_text(encoding="utf-8")
+
+
+def test_cli_exports_and_reports_errors(store_file: Path, tmp_path: Path) -> None:
+    run = CliRunner().invoke
+    out = tmp_path / "views"
+    result = run(
+        cli, ["--store", str(store_file), "export", "html", "--view", "ecosystem", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote 1 file(s) under {out}\n"
+    result = run(cli, ["--store", str(store_file), "export", "html", "--view", "nope", "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "Error: unknown view 'nope'; choose one of index, ecosystem, trade, finance, logistics, regulation, "
+        "dependencies, policy-2016, participants, or participants/<slug> for one participant "
+        "(e.g. participants/tmall-global)"
+    )
+
+
+def test_pages_are_utf8_whatever_the_locale(store_file: Path, tmp_path: Path) -> None:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "PYTHONUTF8", "PYTHONIOENC"))
+    }
+    env.update(LC_ALL="C", LANG="C", PYTHONUTF8="0")
+    command = [
+        sys.executable,
+        "-m",
+        "kg.cli",
+        "--store",
+        str(store_file),
+        "export",
+        "html",
+        "--out",
+        str(tmp_path),
+    ]
+    subprocess.run(
+        [*command, "--view", "ecosystem", "--view", "index"], env=env, check=True, capture_output=True
+    )
+    assert "天猫国际" in (tmp_path / "ecosystem.html").read_bytes().decode("utf-8")
+    assert "网易考拉" in (tmp_path / "index.html").read_bytes().decode("utf-8")
+
+
+def synthetic_network(nodes: int, seed: int = 3):
+    """A projection-shaped MultiDiGraph, built directly: loading 2 million triples would take longer
+    than what this test is about."""
+    import networkx as nx
+
+    rng = random.Random(seed)
+    shares = {
+        "Platform": 0.08,
+        "Supplier": 0.5,
+        "LogisticsProvider": 0.06,
+        "PaymentProvider": 0.03,
+        "Investor": 0.1,
+        "Company": 0.04,
+        "Regulator": 0.005,
+        "Policy": 0.01,
+        "Zone": 0.175,
+    }
+    net = nx.MultiDiGraph()
+    kinds: dict[str, list[str]] = {}
+    for kind, share in shares.items():
+        kinds[kind] = [f"{CBR}{kind.lower()}-{i}" for i in range(max(2, int(nodes * share)))]
+        for iri in kinds[kind]:
+            net.add_node(
+                iri,
+                label=iri.rsplit("/", 1)[1],
+                label_zh="",
+                kind=kind,
+                series="PlatformSeries" if kind == "Platform" else "",
+                status="Active",
+                exit_date="",
+                models={},
+                affects_models={},
+            )
+    patterns = [
+        ("Platform", "sourcesFrom", "Supplier", "TradeChain", 6),
+        ("Platform", "shipsVia", "LogisticsProvider", "LogisticsChain", 2),
+        ("Platform", "paysVia", "PaymentProvider", "FinanceChain", 1),
+        ("Platform", "fundedBy", "Investor", "FinanceChain", 1),
+        ("Supplier", "sellsOn", "Platform", "TradeChain", 1),
+        ("Company", "regulatedBy", "Regulator", "RegulationChain", 1),
+    ]
+    for s_kind, predicate, o_kind, chain, per in patterns:
+        targets = kinds[o_kind]
+        weights = [1 / (r + 1) ** 0.8 for r in range(len(targets))]
+        for subject in kinds[s_kind]:
+            for target in set(rng.choices(targets, weights=weights, k=per)):
+                net.add_edge(
+                    subject,
+                    target,
+                    key=f"{subject}-{predicate}-{target}",
+                    predicate=predicate,
+                    chain=chain,
+                    weight=round(rng.uniform(0.05, 1), 2),
+                    criticality="High",
+                    confidence="Medium",
+                    dependency=True,
+                    sources=[],
+                    start=None,
+                    end=None,
+                )
+    return net
+
+
+@pytest.fixture(scope="module")
+def large_page(tmp_path_factory) -> Path:
+    net = synthetic_network(100_000)
+    assert len(net) >= 100_000
+    path = tmp_path_factory.mktemp("large") / "ecosystem.html"
+    path.write_bytes(build_pages(net, ["ecosystem"])["ecosystem.html"])
+    return path
+
+
+def test_a_large_graph_is_reduced_and_says_so(large_page: Path) -> None:
+    data = page_data(large_page)
+    assert len(data["nodes"]) <= NODE_BUDGET
+    groups = [n for n in data["nodes"] if n["id"].startswith("group:")]
+    grouped = sum(int(re.search(r": ([\d,]+) more", g["label"]).group(1).replace(",", "")) for g in groups)
+    assert len(data["nodes"]) - len(groups) + grouped >= 100_000
+    text = large_page.read_text(encoding="utf-8")
+    assert re.search(
+        r"This view has [\d,]+ nodes, more than its budget of 1,500: it shows the [\d,]+ of highest "
+        r"PageRank and groups the other [\d,]+ by series or class",
+        text,
+    )
+
+
+def test_exports_in_the_repository_are_fresh(tmp_path: Path) -> None:
+    if not bundled_dataset().exists():
+        pytest.skip("no bundled dataset")
+    export_views(open_store(None), tmp_path)
+    fresh = {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in tmp_path.rglob("*.html")}
+    kept = {
+        p.relative_to(REPOSITORY / "exports").as_posix(): p.read_bytes()
+        for p in (REPOSITORY / "exports").rglob("*.html")
+    }
+    stale = sorted(name for name in fresh.keys() | kept.keys() if fresh.get(name) != kept.get(name))
+    assert not stale, (
+        f"exports/ is stale ({len(stale)} files differ, e.g. {', '.join(stale[:3])}): "
+        "run `kg report` (or `kg export html --out exports`) and commit exports/"
+    )
+
+
+# ---------------------------------------------------------------- in a browser
+
+
+def expected_counts(store_file: Path) -> dict[str, tuple[int, int]]:
+    net = network_of(TurtleStore(store_file))
+    counts = {"ecosystem": (len(net), net.number_of_edges())}
+    for view, keep in [
+        ("trade", lambda d: d["chain"] == "TradeChain"),
+        ("finance", lambda d: d["chain"] == "FinanceChain"),
+        ("logistics", lambda d: d["chain"] == "LogisticsChain"),
+        ("regulation", lambda d: d["chain"] == "RegulationChain"),
+        ("dependencies", lambda d: d["dependency"]),
+    ]:
+        edges = [(u, v) for u, v, d in net.edges(data=True) if keep(d)]
+        counts[view] = (len({n for e in edges for n in e}), len(edges))
+    # The two policies, Tmall (hit, stands), Mia and Acme Baby (fail) and the business model; the
+    # three hits (tax: model and Tmall, list: model), the two uses of the model and the sale through
+    # Mia that fails Acme Baby.
+    counts["policy-2016"] = (6, 6)
+    return counts
+
+
+def load(chromium, page: Path, name: str):
+    visit = chromium.open(page)
+    visit.screenshot(name)
+    assert visit.blocked == [], f"{page.name} tried to reach the network: {visit.blocked}"
+    assert visit.errors == [], f"{page.name} logged errors: {visit.errors}"
+    return visit
+
+
+@pytest.mark.parametrize("view", MAIN_VIEWS)
+def test_each_view_loads_offline_with_its_nodes_edges_and_legend(
+    chromium, exported, store_file, view
+) -> None:
+    visit = load(chromium, exported / f"{view}.html", f"test-{view}")
+    nodes, edges = expected_counts(store_file)[view]
+    assert visit.evaluate("[kgView.visibleNodeCount(), kgView.visibleEdgeCount()]") == [nodes, edges]
+    assert visit.page.locator("#counts").inner_text() == (
+        f"Showing {nodes} of {nodes} nodes and {edges} of {edges} links."
+    )
+    assert visit.page.locator(".legend-item:visible").count() >= 4
+    assert visit.page.locator(".legend-section:visible h3").first.inner_text().startswith("Colour")
+
+
+def test_participant_page_and_index_load_offline(chromium, exported) -> None:
+    visit = load(chromium, exported / "participants/tmall-global.html", "test-participant-tmall-global")
+    assert visit.page.locator("h1").inner_text() == "Around Tmall Global (天猫国际)"
+    # Tmall, its nine neighbours, and theirs: GACC (via Alibaba), MoF (via the policy), Mia (via Swisse).
+    assert visit.evaluate("kgView.visibleNodeCount()") == 13
+    index = chromium.open(exported / "index.html", wait_for_view=False)
+    index.screenshot("test-index")
+    assert index.blocked == [] and index.errors == []
+    links = index.page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert {f"{v}.html" for v in MAIN_VIEWS} <= set(links) and "participants/mia.html" in links
+    assert all((exported / link).exists() for link in links)
+
+
+def test_search_selects_tmall_in_english_and_chinese(chromium, exported) -> None:
+    visit = load(chromium, exported / "ecosystem.html", "test-search")
+    search = visit.page.get_by_label("Find a node (English or 中文)")
+    for text in ["Tmall", "天猫"]:
+        search.fill(text)
+        assert visit.evaluate("kgView.network.getSelectedNodes()") == [CBR + "tmall-global"]
+        assert visit.page.locator("#search-status").inner_text().startswith("1 of 1: Tmall Global (天猫国际)")
+        assert "Alibaba's cross-border marketplace." in visit.page.locator("#details-text").inner_text()
+    visit.screenshot("test-search-tmall")
+    search.fill("nobody")
+    assert visit.page.locator("#search-status").inner_text() == "Nothing is called “nobody”."
+
+
+def painted(visit) -> int:
+    """How many pixels of the graph's canvas are not background."""
+    return visit.evaluate(
+        """() => { const c = document.querySelector('#graph canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3] && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
+        }
+        return n; }"""
+    )
+
+
+def test_filters_hide_and_restore_without_blanking(chromium, exported, store_file) -> None:
+    visit = load(chromium, exported / "ecosystem.html", "test-filters")
+    nodes, edges = expected_counts(store_file)["ecosystem"]
+    counts = "[kgView.visibleNodeCount(), kgView.visibleEdgeCount()]"
+    full = painted(visit)
+    supplier = visit.page.get_by_role("checkbox", name=re.compile(r"^Supplier \(3\)$"))
+    supplier.uncheck()
+    supplier_edges = sum(
+        1 for link in LINKS if "aptamil" in link[:3:2] or "swisse" in link[:3:2] or "acme-baby" in link[:3:2]
+    )
+    assert visit.evaluate(counts) == [nodes - 3, edges - supplier_edges]
+    assert 0 < painted(visit) < full
+    visit.screenshot("test-filters-suppliers-hidden")
+    supplier.check()
+    assert visit.evaluate(counts) == [nodes, edges]
+    # Restored links are drawn in another order, so a few anti-aliased pixels may differ.
+    assert abs(painted(visit) - full) < full / 100
+    trade = visit.page.get_by_role("checkbox", name=re.compile(r"^TradeChain \("))
+    trade.uncheck()
+    trade_edges = expected_counts(store_file)["trade"][1]
+    assert visit.evaluate(counts) == [nodes, edges - trade_edges]
+    trade.check()
+    assert visit.evaluate(counts) == [nodes, edges] and abs(painted(visit) - full) < full / 100
+    series = visit.page.get_by_role("checkbox", name=re.compile(r"^PlatformSeries \(3\)$"))
+    series.uncheck()
+    assert visit.evaluate("kgView.visibleNodeCount()") == nodes - 3
+    series.check()
+    assert visit.evaluate(counts) == [nodes, edges]
+
+
+def hover(visit, node: str) -> str:
+    """Move the mouse over a node and return the tooltip's text."""
+    x, y = visit.evaluate(
+        """(id) => { const net = kgView.network; const p = net.canvasToDOM(net.getPositions([id])[id]);
+        const box = document.querySelector('#graph').getBoundingClientRect();
+        return [box.left + p.x, box.top + p.y]; }""",
+        node,
+    )
+    visit.page.mouse.move(x + 1, y + 1)
+    visit.page.mouse.move(x, y)
+    tooltip = visit.page.locator("div.vis-tooltip")
+    tooltip.wait_for(state="visible")
+    return tooltip.inner_text()
+
+
+def test_hostile_labels_run_no_script(chromium, hostile) -> None:
+    for page in ["ecosystem.html", "participants/evil.html", "trade.html"]:
+        visit = load(chromium, hostile / page, f"test-hostile-{page}")
+        visit.evaluate("kgView.network.fit()")
+        text = hover(visit, CBR + "evil")
+        assert XSS_LABEL in text and XSS_COMMENT.split("\u2028")[0] in text and XSS_TITLE in text
+        visit.page.get_by_label("Find a node (English or 中文)").fill("<img")
+        assert visit.evaluate("kgView.network.getSelectedNodes()") == [CBR + "evil"]
+        visit.screenshot(f"test-hostile-{page}-hovered")
+        assert visit.dialogs == []
+        assert visit.evaluate("window.__pwned") is None
+        assert visit.page.locator("img, iframe, object, embed, a[href^='javascript']").count() == 0
+        assert visit.errors == []
+
+
+def test_the_reduced_large_view_opens(chromium, large_page) -> None:
+    visit = load(chromium, large_page, "test-large-100k")
+    assert visit.evaluate("kgView.visibleNodeCount()") <= NODE_BUDGET
+    assert "more than its budget of 1,500" in visit.page.locator("#notice").inner_text()
+
+
+def repository_pages() -> list[str]:
+    return sorted(
+        p.relative_to(REPOSITORY / "exports").as_posix() for p in (REPOSITORY / "exports").rglob("*.html")
+    )
+
+
+@pytest.mark.parametrize("name", repository_pages() or ["(none)"])
+def test_the_views_in_the_repository_load_offline(chromium, name: str) -> None:
+    if name == "(none)":
+        pytest.skip("exports/ holds no views yet")
+    page = REPOSITORY / "exports" / name
+    visit = chromium.open(page, wait_for_view=name != "index.html")
+    visit.screenshot(f"exports-{name.removesuffix('.html')}")
+    assert visit.blocked == [] and visit.errors == [] and visit.dialogs == []
+    if name != "index.html":
+        data = page_data(page)
+        assert visit.evaluate("[kgView.visibleNodeCount(), kgView.visibleEdgeCount()]") == [
+            len(data["nodes"]),
+            len(data["edges"]),
+        ]
