@@ -175,3 +175,53 @@ def test_killed_writer_leaves_old_or_new_file(empty_store: Path) -> None:
         proc.wait()
         states.append(len(TurtleStore(empty_store).load()))  # parses: never a broken file
     assert states == sorted(states)
+
+
+HOLDER = """
+import sys, time
+import pyoxigraph as ox
+store = ox.Store(sys.argv[1])
+print("open", flush=True)
+time.sleep(60)
+"""
+
+
+def test_oxigraph_store_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    spec = f"oxigraph:{tmp_path / 'db'}"
+    init_store(spec, empty=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path / "db")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        result = subprocess.run(
+            [sys.executable, "-m", "kg.cli", "--store", spec, "stats"], capture_output=True, text=True
+        )
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"Error: store in use: another process has {spec} open")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_oxigraph_store_keeps_what_was_written(tmp_path: Path) -> None:
+    from kg.edits import SourceSpec, add_source
+
+    spec = f"oxigraph:{tmp_path / 'db'}"
+    init_store(spec)
+    add_source(open_store(spec), SourceSpec("cbr:source-kept", "Kept across processes"))
+    result = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "--store", spec, "query", "sources", "--format", "csv"],
+        capture_output=True,
+        text=True,
+    )
+    assert "https://w3id.org/cbec/resource/source-kept,Kept across processes" in result.stdout
+    copy = open_store(spec).load()
+    assert isomorphic_without(copy, parse_turtle(bundled_dataset()), "source-kept")
+
+
+def isomorphic_without(graph: ox.Store, expected: ox.Store, slug: str) -> bool:
+    iri = ox.NamedNode("https://w3id.org/cbec/resource/" + slug)
+    for quad in list(graph.quads_for_pattern(iri, None, None)):
+        graph.remove(quad)
+    return isomorphic(graph, expected)
