@@ -424,6 +424,88 @@ def export_html(ctx: click.Context, views: tuple[str, ...], out: str, force: boo
     click.echo(f"wrote {len(written)} file(s) under {out}")
 
 
+EXPORT_HELP = {
+    "ttl": ("Turtle, sorted and stable", "kg export ttl --out graph.ttl"),
+    "nt": ("N-Triples, sorted lines", "kg export nt > graph.nt"),
+    "jsonld": ("JSON-LD", "kg export jsonld --out graph.jsonld"),
+    "graphml": (
+        "GraphML of the network, with attributes (Gephi, Cytoscape)",
+        "kg export graphml --out g.graphml",
+    ),
+    "gexf": ("GEXF of the network, with attributes (Gephi)", "kg export gexf --out graph.gexf"),
+    "csv": ("nodes.csv and edges.csv of the network", "kg export csv --out tables"),
+}
+
+
+def export_command(fmt: str) -> click.Command:
+    what, example = EXPORT_HELP[fmt]
+
+    @click.option("--out", type=click.Path(), help="File to write (csv: a folder); default: standard output.")
+    @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+    @click.pass_context
+    def command(ctx: click.Context, out: str | None, force: bool) -> None:
+        from pathlib import Path
+
+        from kg.transfer import export_graph
+
+        result = export_graph(store_of(ctx), fmt, Path(out) if out else None, force=force)
+        if isinstance(result, bytes):
+            click.echo(result.decode("utf-8"), nl=False)
+        else:
+            click.echo(f"wrote {', '.join(str(p) for p in result)}", err=True)
+
+    command.__doc__ = f"Export the graph as {what}.\n\n    \b\n    Example:\n      {example}\n    "
+    return click.command(fmt)(command)
+
+
+for _fmt in EXPORT_HELP:
+    export.add_command(export_command(_fmt))
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def import_(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Import Turtle, N-Triples, N-Quads, JSON-LD, RDF/XML or CSV files: all of them or nothing.
+
+    \b
+    Example:
+      kg --store oxigraph:big-store import trade.ttl companies.csv links.csv
+    """
+    from pathlib import Path
+
+    from kg.transfer import import_files
+
+    with click.progressbar(length=len(files), label="importing", file=sys.stderr) as bar:
+        result = import_files(store_of(ctx), [Path(f) for f in files], progress=lambda n: bar.update(1))
+    click.echo(result.text())
+
+
+@cli.group(cls=KgGroup)
+def store() -> None:
+    """Manage stores.
+
+    \b
+    Example:
+      kg store copy data/ecosystem.ttl oxigraph:my-db
+    """
+
+
+@store.command("copy")
+@click.argument("source")
+@click.argument("target")
+def store_copy(source: str, target: str) -> None:
+    """Copy a graph between backends (a .ttl file, oxigraph:PATH, http(s):// endpoint) without loss.
+
+    \b
+    Example:
+      kg store copy data/ecosystem.ttl oxigraph:my-db
+    """
+    from kg.transfer import copy_into
+
+    click.echo(copy_into(source, target))
+
+
 def main() -> None:
     """Entry point of the `kg` console script."""
     cli(prog_name="kg")

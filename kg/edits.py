@@ -221,6 +221,17 @@ def link_triples(spec: LinkSpec, link: ox.NamedNode) -> list[ox.Triple]:
     return [ox.Triple(link, p, o) for p, o in facts]
 
 
+def link_statement_triples(spec: LinkSpec) -> list[ox.Triple]:
+    """Everything one link states, with its statement node at cbr:link-<s>-<p>-<o> (for imports)."""
+    prop = vocabulary().link_property(spec.predicate)
+    subject, obj, predicate = node(spec.subject), node(spec.object), ox.NamedNode(prop.iri)
+    link = new_link_iri(ox.Store(), subject, predicate, obj)
+    triples = [ox.Triple(subject, predicate, obj)]
+    if prop.is_dependency:
+        triples.append(ox.Triple(subject, DEPENDS_ON, obj))
+    return triples + link_triples(spec, link)
+
+
 def add_link(store: Store, spec: LinkSpec) -> EditResult:
     """State a link: the direct triple, dependsOn for a dependency, and its statement node.
 

@@ -1289,23 +1289,12 @@ def write_pages(out: Path, pages: dict[str, bytes], force: bool = False, prune: 
     for path in targets.values():
         check_target(path, force)
     stale = stale_pages(root, set(targets.values())) if prune else []
-    mode = readable_mode()
     for relative, path in targets.items():
         path.parent.mkdir(exist_ok=True)
         atomic_write(path, pages[relative])
-        # atomic_write's temporary file is private (0600); a page is meant to be read by others.
-        path.chmod(mode)
     for path in stale:
         path.unlink()
     return list(targets.values())
-
-
-def readable_mode() -> int:
-    import os
-
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def output_folder(out: Path) -> Path:

@@ -1,0 +1,378 @@
+"""Whole graphs in and out: import files, export formats, copy between backends.
+
+Imports are all or nothing: every file is parsed into a staging graph first (on disk for
+the Oxigraph backend, so a million triples need bounded memory), checked against the
+vocabulary and the shapes, and only then merged. A bad file changes nothing and its line
+is named.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import KgError, ParseError, StoreError
+from kg.store import OxigraphStore, Store, TurtleStore, atomic_write, serialize_turtle
+
+RDF_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+}
+EXPORT_FORMATS = ("ttl", "nt", "jsonld", "graphml", "gexf", "csv")
+ENTITY_COLUMNS = ("id", "type", "label", "source")
+LINK_COLUMNS = ("subject", "predicate", "object", "confidence", "source")
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    files: int
+    triples: int
+    new: int
+
+    def text(self) -> str:
+        return f"imported {self.files} file(s): {self.triples} triples read, {self.new} new"
+
+
+# ---------------------------------------------------------------- import
+
+
+def import_files(store: Store, paths: list[Path], progress: Progress | None = None) -> ImportResult:
+    """Parse, check and merge ``paths`` into ``store``: all of them or nothing."""
+    from kg.validation import Report, sparql_problems, vocabulary_problems
+
+    store.check_writable()
+    with tempfile.TemporaryDirectory(prefix="kg-import-") as folder:
+        staging = ox.Store(folder) if isinstance(store, OxigraphStore) else ox.Store()
+        read = 0
+        for path in paths:
+            read += stage(staging, Path(path), progress)
+        problems = vocabulary_problems(staging.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        if problems:
+            raise_invalid(Report(problems[:200]), paths)
+        imported = sorted(
+            {
+                q.subject
+                for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
+                if isinstance(q.subject, ox.NamedNode)
+            },
+            key=str,
+        )
+        with store.locked():
+            add_neighbourhood(store, staging)
+            report = Report(shape_problems(staging, imported) + sparql_problems(staging, imported))
+            if not report.conforms:
+                raise_invalid(report, paths)
+            new = merge(store, staging, progress)
+    return ImportResult(len(paths), read, new)
+
+
+def stage(staging: ox.Store, path: Path, progress: Progress | None) -> int:
+    """Parse one file into the staging graph; an error names the file and line."""
+    if path.suffix.lower() == ".csv":
+        triples = csv_triples(path)
+        staging.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        if progress:
+            progress(len(triples))
+        return len(triples)
+    fmt = RDF_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(RDF_FORMATS) + [".csv"])
+        raise KgError(f"{path}: unknown file type '{path.suffix}'; kg imports {known}")
+    before = len(staging)
+    try:
+        with open(path, "rb") as handle:
+            if fmt == ox.RdfFormat.N_QUADS:
+                staging.bulk_load(handle, fmt, to_graph=None)
+            else:
+                staging.bulk_load(handle, fmt, to_graph=ox.DefaultGraph())
+    except SyntaxError as exc:
+        where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
+        raise ParseError(
+            f"{where}: {exc.msg}; nothing was imported: fix the file and run the import again"
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if fmt == ox.RdfFormat.N_QUADS and any(
+        q.graph_name != ox.DefaultGraph() for q in staging.quads_for_pattern(None, None, None)
+    ):
+        raise KgError(f"{path}: named graphs are not imported; kg keeps its data in one graph")
+    count = len(staging) - before
+    if progress:
+        progress(count)
+    return count
+
+
+def csv_triples(path: Path) -> list[ox.Triple]:
+    """Entities or links from a CSV file, mapped by its header (see README: Import)."""
+    from kg.edits import EntitySpec, LinkSpec, entity_triples, link_statement_triples
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except UnicodeDecodeError:
+        raise KgError(f"{path}: not UTF-8 text; save it as UTF-8 CSV") from None
+    if not rows:
+        return []
+    columns = set(rows[0])
+    triples: list[ox.Triple] = []
+    for line, row in enumerate(rows, start=2):
+        values = {k: (v or "").strip() for k, v in row.items() if k}
+        try:
+            if set(ENTITY_COLUMNS) <= columns:
+                spec = EntitySpec(
+                    iri=values["id"],
+                    types=values["type"].split(),
+                    label=values["label"],
+                    sources=values["source"].split(),
+                    label_zh=values.get("label_zh") or None,
+                    comment=values.get("comment") or None,
+                    series=values.get("series") or None,
+                    status=values.get("status") or None,
+                    exit_date=values.get("exit_date") or None,
+                    founded=values.get("founded") or None,
+                    launched=values.get("launched") or None,
+                )
+                triples += entity_triples(spec)[1]
+            elif set(LINK_COLUMNS) <= columns:
+                spec = LinkSpec(
+                    subject=values["subject"],
+                    predicate=values["predicate"],
+                    object=values["object"],
+                    sources=values["source"].split(),
+                    confidence=values["confidence"],
+                    weight=values.get("weight") or None,
+                    criticality=values.get("criticality") or None,
+                    chain=values.get("chain") or None,
+                    paragraph=int(values["paragraph"]) if values.get("paragraph") else None,
+                    rationale=values.get("rationale") or None,
+                    start=values.get("start") or None,
+                    end=values.get("end") or None,
+                )
+                triples += link_statement_triples(spec)
+            else:
+                raise KgError(
+                    "the header names neither entities (id,type,label,source,...) nor links "
+                    "(subject,predicate,object,confidence,source,...)"
+                )
+        except (KgError, ValueError) as exc:
+            raise KgError(f"{path}:{line}: {exc}; nothing was imported") from None
+    return triples
+
+
+def add_neighbourhood(store: Store, staging: ox.Store) -> None:
+    """Copy into staging what the store already says around the imported nodes, so that the
+    shapes see the classes of existing entities the import links to."""
+    if isinstance(store, TurtleStore):
+        staging.extend(ox.Quad(t.subject, t.predicate, t.object) for t in store.triples())
+        return
+    nodes = {q.subject for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    nodes |= {
+        q.object
+        for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        if isinstance(q.object, ox.NamedNode)
+    }
+    existing = store.neighbourhood([n for n in nodes if isinstance(n, ox.NamedNode)])
+    staging.extend(existing)
+
+
+def shape_problems(staging: ox.Store, focus: list[ox.NamedNode]) -> list:
+    """Core shapes over the imported nodes: compiled to SPARQL when available (scale), else pySHACL."""
+    try:
+        from kg.constraints import core_problems
+    except ImportError:
+        from kg.validation import shacl_problems
+
+        return shacl_problems(staging, focus)
+    return core_problems(staging, focus)
+
+
+def raise_invalid(report, paths: list[Path]) -> None:
+    from kg.errors import ValidationError
+
+    names = ", ".join(str(p) for p in paths)
+    raise ValidationError(
+        f"{names}: the import was refused and nothing was written:\n{report.text()}", report
+    )
+
+
+def merge(store: Store, staging: ox.Store, progress: Progress | None) -> int:
+    """Add the staged triples to the store; returns how many were new."""
+    quads = staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    if isinstance(store, TurtleStore):
+        graph = ox.Store()
+        graph.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        new = len(graph) - store.size()
+        atomic_write(store.path, serialize_turtle(graph))
+        return new
+    before = store.size()
+    if isinstance(store, OxigraphStore):
+        # bulk_extend streams without holding the import in memory; re-running an interrupted
+        # import is safe, since adding a triple twice keeps one.
+        store.db.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        store.db.flush()
+    else:
+        store.insert(ox.Triple(q.subject, q.predicate, q.object) for q in quads)
+    return store.size() - before
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_graph(store: Store, fmt: str, out: Path | None, force: bool = False) -> list[Path] | bytes:
+    """Write the store in ``fmt``; returns the files written, or the bytes when ``out`` is None."""
+    if fmt not in EXPORT_FORMATS:
+        raise KgError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
+    if fmt == "csv":
+        if out is None:
+            raise KgError("csv export writes two files (nodes.csv, edges.csv): give --out FOLDER")
+        return export_csv(store, out, force)
+    data = export_bytes(store, fmt)
+    if out is None:
+        return data
+    check_target(out, force)
+    atomic_write(out, data)
+    return [out]
+
+
+def export_bytes(store: Store, fmt: str) -> bytes:
+    if fmt == "ttl":
+        return serialize_turtle(store.triples())
+    if fmt == "nt":
+        lines = ox.serialize(store.triples(), format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines()
+        return ("\n".join(sorted(lines)) + "\n").encode("utf-8") if lines else b""
+    if fmt == "jsonld":
+        return ox.serialize(sorted(store.triples(), key=str), format=ox.RdfFormat.JSON_LD)
+    return network_xml(store, fmt)
+
+
+def network_xml(store: Store, fmt: str) -> bytes:
+    """GraphML or GEXF of the projection, for Gephi and Cytoscape, attributes included."""
+    import io
+
+    import networkx as nx
+
+    from kg.reports import network_of
+
+    net = flat(network_of(store))
+    buffer = io.BytesIO()
+    if fmt == "graphml":
+        nx.write_graphml(net, buffer, encoding="utf-8")
+    else:
+        nx.write_gexf(net, buffer, encoding="utf-8")
+    return buffer.getvalue()
+
+
+def flat(net):
+    """A copy whose attributes are all strings, numbers or booleans, as GraphML and GEXF need."""
+    import json
+
+    import networkx as nx
+
+    def scalar(value):
+        if isinstance(value, (list, tuple)):
+            return " ".join(map(str, value))
+        if isinstance(value, dict):
+            return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        return value
+
+    out = nx.MultiDiGraph()
+    for node, data in sorted(net.nodes(data=True)):
+        out.add_node(node, **{k: scalar(v) for k, v in data.items() if v is not None})
+    for s, o, key, data in sorted(net.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
+        out.add_edge(s, o, key=key, **{k: scalar(v) for k, v in data.items() if v is not None})
+    return out
+
+
+def export_csv(store: Store, folder: Path, force: bool) -> list[Path]:
+    """nodes.csv (one row per entity) and edges.csv (one row per link) of the projection."""
+    import io
+
+    from kg.reports import network_of
+
+    net = network_of(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    node_fields = ["id", "label", "label_zh", "kind", "series", "status", "exit_date"]
+    edge_fields = [
+        "link",
+        "source",
+        "target",
+        "predicate",
+        "chain",
+        "weight",
+        "criticality",
+        "confidence",
+        "dependency",
+        "sources",
+        "start",
+        "end",
+    ]
+    nodes = [[n] + [data.get(f, "") for f in node_fields[1:]] for n, data in sorted(net.nodes(data=True))]
+    edges = [
+        [k, s, o]
+        + [" ".join(d[f]) if f == "sources" else ("" if d.get(f) is None else d[f]) for f in edge_fields[3:]]
+        for s, o, k, d in sorted(net.edges(keys=True, data=True), key=lambda e: e[2])
+    ]
+    written = []
+    for name, header, rows in (("nodes.csv", node_fields, nodes), ("edges.csv", edge_fields, edges)):
+        target = folder / name
+        check_target(target, force)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        atomic_write(target, buffer.getvalue().encode("utf-8"))
+        written.append(target)
+    return written
+
+
+def check_target(path: Path, force: bool) -> None:
+    if path.is_symlink():
+        raise KgError(f"{path} is a symbolic link; kg does not write through links: choose another path")
+    if path.exists() and not force:
+        raise KgError(f"{path} exists; pass --force to overwrite it")
+
+
+# ---------------------------------------------------------------- copy
+
+
+def copy_store(source: Store, target: Store, progress: Progress | None = None) -> int:
+    """Copy every triple of ``source`` into ``target`` (made empty first); returns the count."""
+    target.check_writable()
+    if target.size():
+        raise StoreError(f"{target.location} is not empty; copy into a new store (`kg init --empty`)")
+    triples = list(source.triples()) if not isinstance(source, OxigraphStore) else None
+    if isinstance(target, TurtleStore):
+        atomic_write(target.path, serialize_turtle(triples or source.triples()))
+    elif isinstance(target, OxigraphStore):
+        target.db.bulk_extend(
+            ox.Quad(t.subject, t.predicate, t.object) for t in (triples or source.triples())
+        )
+        target.db.flush()
+    else:
+        target.insert(triples or source.triples())
+    count = target.size()
+    if progress:
+        progress(count)
+    return count
+
+
+def copy_into(source_spec: str, target_spec: str) -> str:
+    """`kg store copy`: create the target store (it must not exist yet) and copy into it."""
+    from kg.store import init_store, open_store
+
+    source = open_store(source_spec)
+    target = init_store(target_spec, empty=True)
+    count = copy_store(source, target)
+    return f"copied {count} triples from {source.location} to {target.location}"

@@ -1,0 +1,168 @@
+"""Import, export and copy: formats in and out without loss, imports all or nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.resources import bundled_dataset
+from kg.store import open_store, parse_turtle
+from tests.conftest import snapshot
+from tests.test_store import isomorphic
+
+CBR = "https://w3id.org/cbec/resource/"
+NEW_TTL = """@prefix cbec: <https://w3id.org/cbec/ontology#> .
+@prefix cbr: <https://w3id.org/cbec/resource/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+cbr:new-carrier a cbec:LogisticsProvider ; rdfs:label "New Carrier"@en , "新物流"@zh ;
+    prov:wasDerivedFrom cbr:source-market-analysis .
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_turtle_and_csv(any_kg, store_spec, tmp_path) -> None:
+    entities = write(
+        tmp_path,
+        "entities.csv",
+        "id,type,label,label_zh,source\n"
+        "cbr:another-carrier,cbec:LogisticsProvider,Another Carrier,另一物流,cbr:source-market-analysis\n",
+    )
+    links = write(
+        tmp_path,
+        "links.csv",
+        "subject,predicate,object,weight,criticality,confidence,source\n"
+        "cbr:kaola,cbec:shipsVia,cbr:new-carrier,0.3,low,low,cbr:source-market-analysis\n",
+    )
+    result = any_kg("import", str(write(tmp_path, "new.ttl", NEW_TTL)), str(entities), str(links))
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("imported 3 file(s): 19 triples read, 19 new")
+    after = snapshot(store_spec)
+    assert (CBR + "kaola", "https://w3id.org/cbec/ontology#shipsVia", f"<{CBR}new-carrier>") in after
+    assert (CBR + "another-carrier", "http://www.w3.org/2000/01/rdf-schema#label", '"另一物流"@zh') in after
+    assert any_kg("validate").exit_code == 0
+
+
+def test_a_bad_file_changes_nothing_and_is_named_with_its_line(any_kg, store_spec, tmp_path) -> None:
+    good = write(tmp_path, "good.ttl", NEW_TTL)
+    broken = write(tmp_path, "broken.ttl", NEW_TTL.replace('"New Carrier"@en ,', '"New Carrier@en ,'))
+    before = snapshot(store_spec)
+    result = any_kg("import", str(good), str(broken))
+    assert result.exit_code == 1
+    assert f"Error: {broken}:5: " in result.output
+    assert snapshot(store_spec) == before
+
+
+def test_an_invalid_import_changes_nothing(any_kg, store_spec, tmp_path) -> None:
+    invalid = write(
+        tmp_path, "invalid.ttl", NEW_TTL.replace("cbec:LogisticsProvider", "cbec:LogisticProvider")
+    )
+    before = snapshot(store_spec)
+    result = any_kg(
+        "import", str(write(tmp_path, "fine.ttl", NEW_TTL.replace("new-carrier", "fine"))), str(invalid)
+    )
+    assert result.exit_code == 1
+    assert "unknown class cbec:LogisticProvider; did you mean cbec:LogisticsProvider?" in result.output
+    assert snapshot(store_spec) == before
+    link_to_nowhere = write(
+        tmp_path,
+        "l.csv",
+        "subject,predicate,object,weight,criticality,confidence,source\n"
+        "cbr:kaola,cbec:shipsVia,cbr:alipay,0.3,low,low,cbr:source-market-analysis\n",
+    )
+    refused = any_kg("import", str(link_to_nowhere))
+    assert refused.exit_code == 1 and "cbec:LogisticsProvider" in refused.output
+    assert snapshot(store_spec) == before
+
+
+def test_csv_errors_name_the_line(any_kg, tmp_path) -> None:
+    path = write(
+        tmp_path,
+        "bad.csv",
+        "id,type,label,source\ncbr:ok,cbec:Platform,OK,cbr:source-market-analysis\n"
+        "cbr:bad,cbec:Platfrom,Bad,cbr:source-market-analysis\n",
+    )
+    result = any_kg("import", str(path))
+    assert (
+        f"Error: {path}:3: unknown class 'cbec:Platfrom'; did you mean cbec:Platform?; nothing was imported"
+        in result.output
+    )
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld"])
+def test_rdf_exports_round_trip_through_import(any_kg, fmt: str, tmp_path) -> None:
+    out = tmp_path / f"graph.{fmt}"
+    assert any_kg("export", fmt, "--out", str(out)).exit_code == 0
+    target = f"oxigraph:{tmp_path / 'fresh'}"
+    from kg.store import init_store
+    from kg.transfer import import_files
+
+    init_store(target, empty=True)
+    import_files(open_store(target), [out])
+    assert isomorphic(open_store(target).load(), parse_turtle(bundled_dataset()))
+
+
+def test_rdfxml_import(tmp_path) -> None:
+    from kg.store import init_store
+    from kg.transfer import import_files
+
+    xml = tmp_path / "graph.rdf"
+    xml.write_bytes(ox.serialize(parse_turtle(bundled_dataset()), format=ox.RdfFormat.RDF_XML))
+    target = str(tmp_path / "fresh.ttl")
+    init_store(target, empty=True)
+    result = import_files(open_store(target), [xml])
+    assert result.new == 3360
+    assert isomorphic(open_store(target).load(), parse_turtle(bundled_dataset()))
+
+
+def test_graph_exports_carry_attributes(any_kg, tmp_path) -> None:
+    import networkx as nx
+
+    for fmt in ("graphml", "gexf"):
+        out = tmp_path / f"g.{fmt}"
+        assert any_kg("export", fmt, "--out", str(out)).exit_code == 0
+        net = nx.read_graphml(out) if fmt == "graphml" else nx.read_gexf(out)
+        assert net.nodes[CBR + "tmall-global"]["label"] == "Tmall Global"
+        assert net.nodes[CBR + "tmall-global"]["label_zh"] == "天猫国际"
+        weights = [d.get("weight") for _, _, d in net.edges(data=True)]
+        assert any(w for w in weights) and net.number_of_edges() == 142  # 159 links less 17 to concepts
+    assert any_kg("export", "csv", "--out", str(tmp_path / "t")).exit_code == 0
+    edges = (tmp_path / "t" / "edges.csv").read_text(encoding="utf-8").splitlines()
+    assert edges[0].startswith("link,source,target,predicate,chain,weight")
+    assert len(edges) - 1 == 142
+
+
+def test_export_refuses_to_overwrite_without_force(any_kg, tmp_path) -> None:
+    out = tmp_path / "g.ttl"
+    out.write_text("mine")
+    result = any_kg("export", "ttl", "--out", str(out))
+    assert result.output == f"Error: {out} exists; pass --force to overwrite it\n"
+    assert out.read_text() == "mine"
+    assert any_kg("export", "ttl", "--out", str(out), "--force").exit_code == 0
+
+
+def test_store_copy_between_backends_is_lossless(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    run = CliRunner().invoke
+    db, back = f"oxigraph:{tmp_path / 'db'}", tmp_path / "back.ttl"
+    assert run(cli, ["store", "copy", str(bundled_dataset()), db]).output.startswith("copied 3360 triples")
+    assert run(cli, ["store", "copy", db, str(back)]).exit_code == 0
+    assert back.read_bytes() == bundled_dataset().read_bytes()
+    again = run(cli, ["store", "copy", str(bundled_dataset()), str(back)])
+    assert again.output.startswith(f"Error: {back} already exists")
+
+
+def test_json_export_is_json(any_kg) -> None:
+    data = json.loads(any_kg("export", "jsonld").output)
+    assert data
