@@ -76,8 +76,14 @@ def generate(triples: int, seed: int = 7) -> str:
                 f'cbr:{slug} a cbec:{kind} ; rdfs:label "{kind} {i}"@en{series} ; '
                 "prov:wasDerivedFrom cbr:source-synthetic ."
             )
-    if kinds["Policy"]:
-        out += [f"cbr:{p} cbec:issuedBy cbr:{kinds['Regulator'][0]} ." for p in kinds["Policy"]]
+    for policy in kinds["Policy"]:
+        regulator = kinds["Regulator"][0]
+        out.append(
+            f"cbr:{policy} cbec:issuedBy cbr:{regulator} .\n"
+            f"cbr:link-{policy}-issuedby-{regulator} a cbec:Link ; cbec:subject cbr:{policy} ; "
+            f"cbec:predicate cbec:issuedBy ; cbec:object cbr:{regulator} ; cbec:chain cbec:RegulationChain ; "
+            "cbec:confidence cbec:Medium ; prov:wasDerivedFrom cbr:source-synthetic ."
+        )
     n = 0
     for subject_kind, prop, object_kind, chain, per in PATTERNS:
         targets = kinds[object_kind]
