@@ -275,9 +275,9 @@ def run_sparql(
         ) from None
     except OSError as exc:
         raise QueryError(f"the query failed: {exc}") from None
-    if isinstance(answer, ox.QueryBoolean):
+    if isinstance(answer, (ox.QueryBoolean, bool)):
         return QueryResult([], [], boolean=bool(answer))
-    if isinstance(answer, ox.QueryTriples):
+    if isinstance(answer, (ox.QueryTriples, list)):
         return QueryResult([], [], triples=list(answer))
     variables = [v.value for v in answer.variables]
     return QueryResult(variables, [[row[v] for v in variables] for row in answer])

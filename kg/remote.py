@@ -1,0 +1,169 @@
+"""A store on any SPARQL 1.1 Query and Update endpoint (Virtuoso, Fuseki, GraphDB, Neptune).
+
+The data lives in the named graph <https://w3id.org/cbec/data>, the ontology and analysis
+results in theirs; every query is sent with those three as its default graph. Values bound
+with --param travel as a VALUES clause whose terms are written by Oxigraph's serializer, so
+user text is never pasted into a query. Changes are computed locally on the neighbourhood of
+what they touch, validated there, and sent as one DELETE DATA / INSERT DATA request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+import pyoxigraph as ox
+
+from kg.errors import StoreError
+from kg.store import (
+    ANALYSIS_GRAPH,
+    DATA_GRAPH,
+    Store,
+    neighbourhood_of,
+    ontology_fingerprint,
+)
+from kg.vocabulary import ONTOLOGY_GRAPH, PREFIXES, ontology_store
+
+CHUNK = 5000
+FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+class RemoteStore(Store):
+    """A kg store on a SPARQL endpoint, given by its URL."""
+
+    def __init__(self, url: str) -> None:
+        from kg.sparql_client import SparqlEndpoint
+
+        self.location = url
+        self.endpoint = SparqlEndpoint(url, url)
+        self._synced = False
+
+    def sync(self) -> None:
+        """Load this kg version's ontology into its graph once, identified by a fingerprint."""
+        if self._synced:
+            return
+        marker = ox.Triple(
+            ONTOLOGY_GRAPH,
+            ox.NamedNode(PREFIXES["dcterms"] + "identifier"),
+            ox.Literal(ontology_fingerprint()),
+        )
+        if not self.endpoint.ask(
+            f"ASK {{ GRAPH {ONTOLOGY_GRAPH} {{ {marker.subject} {marker.predicate} {marker.object} }} }}"
+        ):
+            self.endpoint.update(f"CLEAR SILENT GRAPH {ONTOLOGY_GRAPH}")
+            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ontology_store()] + [marker]
+            self.endpoint.insert_triples(triples, ONTOLOGY_GRAPH.value)
+        self._synced = True
+
+    def initialise(self, seed: list[ox.Triple]) -> None:
+        if self.size():
+            raise StoreError(f"{self.location} already holds kg data in {DATA_GRAPH}; use it with --store")
+        self.sync()
+        self.insert(seed)
+
+    def triples(self) -> Iterator[ox.Triple]:
+        return self.endpoint.triples(DATA_GRAPH.value)
+
+    def size(self) -> int:
+        _, rows = self.endpoint.select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {DATA_GRAPH} {{ ?s ?p ?o }} }}")
+        return int(rows[0]["n"].value)
+
+    def query_view(self) -> RemoteView:
+        self.sync()
+        return RemoteView(self.endpoint)
+
+    def neighbourhood(self, nodes: Sequence[ox.NamedNode]) -> ox.Store:
+        self.sync()
+        return neighbourhood_of(RemotePatterns(self.endpoint), nodes)
+
+    def apply(self, added: set[ox.Quad], removed: set[ox.Quad], changed: ox.Store) -> None:
+        from kg.store import data_update
+
+        self.endpoint.update(data_update(removed, added, DATA_GRAPH))
+
+    def insert(self, triples: Iterable[ox.Triple]) -> None:
+        self.endpoint.insert_triples(triples, DATA_GRAPH.value)
+
+    def load_analysis(self) -> list[ox.Triple]:
+        return list(self.endpoint.triples(ANALYSIS_GRAPH.value))
+
+    def save_analysis(self, triples: list[ox.Triple]) -> None:
+        self.endpoint.update(f"CLEAR SILENT GRAPH {ANALYSIS_GRAPH}")
+        self.endpoint.insert_triples(triples, ANALYSIS_GRAPH.value)
+
+
+class RemotePatterns:
+    """quads_for_pattern over the endpoint's data graph, for neighbourhood_of."""
+
+    def __init__(self, endpoint) -> None:
+        self.endpoint = endpoint
+
+    def quads_for_pattern(self, subject, predicate, obj, graph=None) -> list[ox.Quad]:
+        terms = {"s": subject, "p": predicate, "o": obj}
+        pattern = " ".join(str(t) if t is not None else f"?{k}" for k, t in terms.items())
+        construct = f"CONSTRUCT {{ {pattern} }} WHERE {{ GRAPH {DATA_GRAPH} {{ {pattern} }} }}"
+        return [ox.Quad(t.subject, t.predicate, t.object) for t in self.endpoint.construct(construct)]
+
+
+class RemoteView:
+    """Oxigraph's ``query`` signature over the endpoint: data, ontology and results as one graph."""
+
+    def __init__(self, endpoint) -> None:
+        self.endpoint = endpoint
+
+    def query(self, text, prefixes=None, use_default_graph_as_union=False, substitutions=None, **_):
+        graphs = [DATA_GRAPH.value, ONTOLOGY_GRAPH.value, ANALYSIS_GRAPH.value]
+        prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
+        full = prologue + text + values_clause(substitutions or {})
+        form = query_form(text)
+        if form == "ASK":
+            return self.endpoint.ask(full, default_graphs=graphs, named_graphs=graphs)
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            return self.endpoint.construct(full, default_graphs=graphs, named_graphs=graphs)
+        names, rows = self.endpoint.select(full, default_graphs=graphs, named_graphs=graphs)
+        return Solutions(names, rows)
+
+
+def values_clause(substitutions: dict) -> str:
+    """Bound values as a trailing VALUES clause, each term written by Oxigraph (never raw text)."""
+    if not substitutions:
+        return ""
+    names = " ".join(f"?{v.value}" for v in substitutions)
+    terms = " ".join(str(t) for t in substitutions.values())
+    return f"\nVALUES ({names}) {{ ({terms}) }}"
+
+
+def query_form(text: str) -> str:
+    from kg.queries import strip_strings_and_comments
+
+    match = FORM.search(strip_strings_and_comments(text))
+    return match.group(1).upper() if match else "SELECT"
+
+
+class Solutions:
+    """SELECT results shaped like pyoxigraph's QuerySolutions."""
+
+    def __init__(self, names: list[str], rows: list[dict]) -> None:
+        self.variables = [ox.Variable(n) for n in names]
+        self._rows = [Solution(names, row) for row in rows]
+
+    def __iter__(self):
+        return iter(self._rows)
+
+
+class Solution:
+    def __init__(self, names: list[str], row: dict) -> None:
+        self._names = names
+        self._values = [row.get(n) for n in names]
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self._values[key]
+        name = key.value if isinstance(key, ox.Variable) else key
+        return self._values[self._names.index(name)] if name in self._names else None
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
