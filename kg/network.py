@@ -21,17 +21,19 @@ if TYPE_CHECKING:
 
 LEVEL_RANK = {"Low": 0, "Medium": 1, "High": 2}
 
+# Class membership is decided in Python from the ontology rather than with rdfs:subClassOf*
+# paths, which some endpoints (Virtuoso 7) evaluate inconsistently.
 NODES_QUERY = """
-SELECT ?node ?label ?labelZh ?class ?series ?status ?exitDate {
-  VALUES ?top { cbec:Participant cbec:Policy cbec:Zone }
-  ?node a ?class . ?class rdfs:subClassOf* ?top .
-  FILTER NOT EXISTS { ?node a ?sub . ?sub rdfs:subClassOf+ ?class }
+SELECT ?node ?class ?label ?labelZh ?series ?status ?exitDate {
+  ?node a ?class .
+  FILTER(STRSTARTS(STR(?class), "https://w3id.org/cbec/ontology#"))
   OPTIONAL { ?node rdfs:label ?label FILTER(langMatches(lang(?label), "en")) }
   OPTIONAL { ?node rdfs:label ?labelZh FILTER(langMatches(lang(?labelZh), "zh")) }
   OPTIONAL { ?node cbec:series ?series }
   OPTIONAL { ?node cbec:status ?status }
   OPTIONAL { ?node cbec:exitDate ?exitDate }
 }"""
+ENTITY_TOPS = frozenset(CBEC + top for top in ("Participant", "Policy", "Zone"))
 
 LINKS_QUERY = """
 SELECT ?link ?s ?p ?o ?chain ?weight ?criticality ?confidence ?start ?end ?dep
@@ -80,24 +82,29 @@ def project(graph: ox.Store, filters: Filters | None = None) -> nx.MultiDiGraph:
 
     filters = filters or Filters()
     net = nx.MultiDiGraph()
+    entities = entity_classes()
+    classes: dict[str, set[str]] = {}
     for row in graph.query(NODES_QUERY, prefixes=PREFIXES, use_default_graph_as_union=True):
-        iri = row["node"].value
+        iri, klass = row["node"].value, row["class"].value
+        if klass not in entities:
+            continue
+        classes.setdefault(iri, set()).add(klass)
         if iri in net:
-            net.nodes[iri]["kinds"] = tuple(sorted({*net.nodes[iri]["kinds"], local(row["class"].value)}))
-            net.nodes[iri]["kind"] = main_kind(net.nodes[iri]["kinds"])
             continue
         net.add_node(
             iri,
             label=row["label"].value if row["label"] else local(iri),
             label_zh=row["labelZh"].value if row["labelZh"] else "",
-            kind=local(row["class"].value),
-            kinds=(local(row["class"].value),),
             series=local(row["series"].value) if row["series"] else "",
             status=local(row["status"].value) if row["status"] else "Active",
             exit_date=row["exitDate"].value if row["exitDate"] else "",
             models={},
             affects_models={},
         )
+    for iri, found in classes.items():
+        kinds = tuple(sorted(local(c) for c in most_specific(found)))
+        net.nodes[iri]["kinds"] = kinds
+        net.nodes[iri]["kind"] = main_kind(kinds)
     edges = []
     for row in graph.query(LINKS_QUERY, prefixes=PREFIXES, use_default_graph_as_union=True):
         link, s, p, o, chain, weight, criticality, confidence, start, end, dep, sources = row
@@ -137,6 +144,20 @@ def project(graph: ox.Store, filters: Filters | None = None) -> nx.MultiDiGraph:
         )
     net.add_edges_from(edges)
     return net
+
+
+def entity_classes() -> frozenset[str]:
+    """The ontology's classes of entities: Participant, Policy, Zone and their subclasses."""
+    from kg.vocabulary import vocabulary
+
+    return frozenset(c for c, sup in vocabulary().superclasses.items() if sup & ENTITY_TOPS)
+
+
+def most_specific(classes: set[str]) -> set[str]:
+    from kg.vocabulary import vocabulary
+
+    supers = vocabulary().superclasses
+    return {c for c in classes if not any(c != o and c in supers.get(o, ()) for o in classes)}
 
 
 def main_kind(kinds: tuple[str, ...]) -> str:

@@ -137,18 +137,20 @@ def param_value(value: str) -> ox.NamedNode | ox.Literal:
     return ox.Literal(value)
 
 
+STRINGS_AND_COMMENTS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\s]*>"
+    r"|#[^\n]*",
+    re.DOTALL,
+)
+
+
 def strip_strings_and_comments(query: str) -> str:
     """The query with string literals, IRIs and comments blanked, for keyword checks."""
-    pattern = re.compile(
-        r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-        r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-        r'|"(?:[^"\\\n]|\\.)*"'
-        r"|'(?:[^'\\\n]|\\.)*'"
-        r"|<[^<>\"{}|^`\\\s]*>"
-        r"|#[^\n]*",
-        re.DOTALL,
-    )
-    return pattern.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", query)
+    return STRINGS_AND_COMMENTS.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", query)
 
 
 def keyword(text: str, word: str) -> bool:

@@ -114,7 +114,7 @@ class RemoteView:
     def query(self, text, prefixes=None, use_default_graph_as_union=False, substitutions=None, **_):
         graphs = [DATA_GRAPH.value, ONTOLOGY_GRAPH.value, ANALYSIS_GRAPH.value]
         prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
-        full = prologue + text + values_clause(substitutions or {})
+        full = prologue + bind_values(text, substitutions or {})
         form = query_form(text)
         if form == "ASK":
             return self.endpoint.ask(full, default_graphs=graphs, named_graphs=graphs)
@@ -124,13 +124,24 @@ class RemoteView:
         return Solutions(names, rows)
 
 
-def values_clause(substitutions: dict) -> str:
-    """Bound values as a trailing VALUES clause, each term written by Oxigraph (never raw text)."""
+def bind_values(text: str, substitutions: dict) -> str:
+    """Bound values as a VALUES block opening the query's WHERE group (Virtuoso 7 refuses a
+    trailing VALUES clause); each term is written by Oxigraph's serializer, never raw text."""
     if not substitutions:
-        return ""
+        return text
     names = " ".join(f"?{v.value}" for v in substitutions)
     terms = " ".join(str(t) for t in substitutions.values())
-    return f"\nVALUES ({names}) {{ ({terms}) }}"
+    bare = blank_strings_and_comments(text)
+    where = re.search(r"\bWHERE\b", bare, re.IGNORECASE)
+    brace = bare.index("{", where.end() if where else 0)
+    return f"{text[: brace + 1]} VALUES ({names}) {{ ({terms}) }} {text[brace + 1 :]}"
+
+
+def blank_strings_and_comments(text: str) -> str:
+    """The query with strings, IRIs and comments replaced by spaces of the same length."""
+    from kg.queries import STRINGS_AND_COMMENTS
+
+    return STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def query_form(text: str) -> str:

@@ -41,15 +41,23 @@ def kg(store_path: Path):
     return invoke
 
 
-BACKENDS = ["turtle", "oxigraph"]
+pytest_plugins = ["tests.virtuoso"]
+BACKENDS = ["turtle", "oxigraph", "virtuoso"]
 
 
 @pytest.fixture(params=BACKENDS)
 def store_spec(request, tmp_path: Path) -> str:
-    """A store seeded with the bundled dataset, on each backend in turn."""
-    from kg.store import init_store
+    """A store seeded with the bundled dataset, on each backend in turn (Virtuoso: a real
+    server on 127.0.0.1, started once per session, its kg graphs emptied for each test)."""
+    from kg.store import ANALYSIS_GRAPH, DATA_GRAPH, init_store
 
-    spec = {"turtle": str(tmp_path / "store.ttl"), "oxigraph": f"oxigraph:{tmp_path / 'db'}"}[request.param]
+    if request.param == "virtuoso":
+        endpoint = request.getfixturevalue("virtuoso_endpoint")
+        for graph in (DATA_GRAPH, ANALYSIS_GRAPH):
+            endpoint.update(f"CLEAR SILENT GRAPH {graph}")
+        spec = request.getfixturevalue("virtuoso_server").url
+    else:
+        spec = {"turtle": str(tmp_path / "store.ttl"), "oxigraph": f"oxigraph:{tmp_path / 'db'}"}[request.param]
     init_store(spec)
     return spec
 
