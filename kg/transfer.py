@@ -58,7 +58,9 @@ def import_files(store: Store, paths: list[Path], progress: Progress | None = No
         read = 0
         for path in paths:
             read += stage(staging, Path(path), progress)
-        problems = vocabulary_problems(staging.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        problems = iri_problems(staging) or vocabulary_problems(
+            staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        )
         if problems:
             raise_invalid(Report(problems[:200]), paths)
         imported = sorted(
@@ -169,6 +171,25 @@ def csv_triples(path: Path) -> list[ox.Triple]:
         except (KgError, ValueError) as exc:
             raise KgError(f"{path}:{line}: {exc}; nothing was imported") from None
     return triples
+
+
+def iri_problems(staging: ox.Store) -> list:
+    """IRIs the parser let through but kg refuses (schemes outside http, https, urn; bad slugs)."""
+    from kg.errors import TermError
+    from kg.validation import Problem
+    from kg.vocabulary import checked_iri
+
+    seen: set[str] = set()
+    problems = []
+    for quad in staging.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        for term in (quad.subject, quad.predicate, quad.object):
+            if isinstance(term, ox.NamedNode) and term.value not in seen:
+                seen.add(term.value)
+                try:
+                    checked_iri(term.value)
+                except TermError as exc:
+                    problems.append(Problem(f"<{term.value}>", "", str(exc)))
+    return problems
 
 
 def add_neighbourhood(store: Store, staging: ox.Store) -> None:
