@@ -273,8 +273,15 @@ def queries() -> None:
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--engine",
+    type=click.Choice(["kg", "pyshacl"]),
+    default="kg",
+    show_default=True,
+    help="kg: every shape as SPARQL on Oxigraph; pyshacl: the reference engine (slow on big graphs).",
+)
 @click.pass_context
-def validate(ctx: click.Context, fmt: str) -> None:
+def validate(ctx: click.Context, fmt: str, engine: str) -> None:
     """Validate the store (SHACL and known terms); exit 1 on violations.
 
     \b
@@ -283,7 +290,7 @@ def validate(ctx: click.Context, fmt: str) -> None:
     """
     from kg.validation import validate_store
 
-    report = validate_store(store_of(ctx))
+    report = validate_store(store_of(ctx), engine=engine)
     click.echo(report.json() if fmt == "json" else report.text())
     ctx.exit(0 if report.conforms else 1)
 

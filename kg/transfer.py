@@ -50,7 +50,7 @@ class ImportResult:
 
 def import_files(store: Store, paths: list[Path], progress: Progress | None = None) -> ImportResult:
     """Parse, check and merge ``paths`` into ``store``: all of them or nothing."""
-    from kg.validation import Report, sparql_problems, vocabulary_problems
+    from kg.validation import Report, shape_problems, vocabulary_problems
 
     store.check_writable()
     with tempfile.TemporaryDirectory(prefix="kg-import-") as folder:
@@ -73,7 +73,7 @@ def import_files(store: Store, paths: list[Path], progress: Progress | None = No
         )
         with store.locked():
             add_neighbourhood(store, staging)
-            report = Report(shape_problems(staging, imported) + sparql_problems(staging, imported))
+            report = Report(shape_problems(staging, imported))
             if not report.conforms:
                 raise_invalid(report, paths)
             new = merge(store, staging, progress)
@@ -206,17 +206,6 @@ def add_neighbourhood(store: Store, staging: ox.Store) -> None:
     }
     existing = store.neighbourhood([n for n in nodes if isinstance(n, ox.NamedNode)])
     staging.extend(existing)
-
-
-def shape_problems(staging: ox.Store, focus: list[ox.NamedNode]) -> list:
-    """Core shapes over the imported nodes: compiled to SPARQL when available (scale), else pySHACL."""
-    try:
-        from kg.constraints import core_problems
-    except ImportError:
-        from kg.validation import shacl_problems
-
-        return shacl_problems(staging, focus)
-    return core_problems(staging, focus)
 
 
 def raise_invalid(report, paths: list[Path]) -> None:

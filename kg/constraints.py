@@ -1,0 +1,373 @@
+"""The SHACL core constraints of ontology/shapes.ttl, compiled to SPARQL and run on Oxigraph.
+
+pySHACL checks one focus node at a time in Python, which takes minutes on a million triples;
+one query per constraint over all of a shape's focus nodes takes seconds. Queries are built from
+the shapes file alone, never from user input. A SHACL term the compiler does not know stops
+compilation instead of being skipped, since a silently unchecked constraint would pass
+invalid data as valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from kg.resources import resource_dir
+from kg.store import with_ontology
+from kg.vocabulary import PREFIXES, RDF, RDFS, SH, XSD, compact
+
+if TYPE_CHECKING:
+    from kg.validation import Problem
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+SHAPES_FILE = "shapes.ttl"
+CBSH = "https://w3id.org/cbec/shapes#"
+
+# Oxigraph's cast to these datatypes fails exactly on ill-typed literals ("2016-13-40"^^xsd:date).
+CASTABLE = frozenset(
+    XSD + name
+    for name in ("boolean", "integer", "decimal", "float", "double", "date", "dateTime", "time")
+    + ("duration", "gYear", "gYearMonth", "gMonth", "gDay", "gMonthDay")
+)
+NODE_KINDS = {
+    "IRI": ("isIRI({})", "be an IRI"),
+    "BlankNode": ("isBlank({})", "be a blank node"),
+    "Literal": ("isLiteral({})", "be a literal"),
+    "BlankNodeOrIRI": ("!isLiteral({})", "be a blank node or an IRI"),
+    "BlankNodeOrLiteral": ("!isIRI({})", "be a blank node or a literal"),
+    "IRIOrLiteral": ("!isBlank({})", "be an IRI or a literal"),
+}
+# Terms that name or describe a shape without constraining anything.
+DESCRIPTIVE = frozenset({RDF + "type", RDFS + "label", RDFS + "comment", SH + "message"})
+TARGETS = frozenset({SH + "targetClass", SH + "targetSubjectsOf"})
+# Handled by kg.validation.sparql_problems, not here.
+SPARQL_TERMS = frozenset({SH + "sparql"})
+NODE_SHAPE_TERMS = TARGETS | SPARQL_TERMS | {SH + "property", SH + "closed", SH + "ignoredProperties"}
+PROPERTY_SHAPE_TERMS = frozenset({SH + "path", SH + "minCount", SH + "maxCount", SH + "uniqueLang"})
+
+
+@dataclass(frozen=True)
+class Test:
+    """A condition on one node: a SPARQL expression that is true (never an error) when the
+    node meets it, the graph patterns that bind the expression's variables, and its wording
+    after "value must"."""
+
+    expression: str
+    wording: str
+    patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One compiled constraint: a SELECT whose rows (?this, ?path, ?value) are its violations."""
+
+    query: str
+    message: str
+
+
+class Shapes:
+    """The shapes graph, read with pyoxigraph."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+
+    def objects(self, subject: Term, predicate: str) -> list[Term]:
+        return [q.object for q in self.store.quads_for_pattern(subject, ox.NamedNode(predicate), None)]
+
+    def one(self, subject: Term, predicate: str) -> Term | None:
+        values = self.objects(subject, predicate)
+        return values[0] if values else None
+
+    def items(self, head: Term) -> list[Term]:
+        """The members of an RDF list."""
+        members = []
+        while head != ox.NamedNode(RDF + "nil"):
+            members.append(self.one(head, RDF + "first"))
+            head = self.one(head, RDF + "rest")
+        return members
+
+    def predicates(self, subject: Term) -> set[str]:
+        return {q.predicate.value for q in self.store.quads_for_pattern(subject, None, None)}
+
+    def refuse_unknown(self, shape: Term, known: frozenset[str]) -> None:
+        unknown = self.predicates(shape) - known - DESCRIPTIVE - TESTS.keys()
+        if unknown:
+            names = ", ".join(sorted(compact(p) for p in unknown))
+            raise NotImplementedError(
+                f"kg cannot compile {names} of shape {shape_name(shape)} in {SHAPES_FILE} to SPARQL; "
+                "extend kg/constraints.py before using it"
+            )
+
+
+def shape_name(shape: Term) -> str:
+    """cbsh:Date for a shape of the shapes file (kg.vocabulary does not know the cbsh: prefix)."""
+    return "cbsh:" + shape.value.removeprefix(CBSH) if shape.value.startswith(CBSH) else compact(shape)
+
+
+def class_test(shapes: Shapes, klass: Term, var: str) -> Test:
+    # An OPTIONAL over all instances, hash-joined once: FILTER EXISTS walked the class
+    # hierarchy again for every value, 25 times slower on a million triples.
+    flag = "?is_" + hashlib.sha1(f"{var} {klass}".encode()).hexdigest()[:12]
+    instances = f"SELECT DISTINCT {var} (true AS {flag}) WHERE {{ {var} rdf:type/rdfs:subClassOf* {klass} }}"
+    return Test(f"BOUND({flag})", f"be an instance of {compact(klass)}", (f"OPTIONAL {{ {instances} }}",))
+
+
+def datatype_test(shapes: Shapes, datatype: Term, var: str) -> Test:
+    if datatype.value == RDF + "langString":
+        expression = f'lang({var}) != ""'
+    else:
+        expression = f"sameTerm(datatype({var}), {datatype})"
+        if datatype.value in CASTABLE:
+            expression += f" && isLiteral({datatype}({var}))"
+    return Test(f"COALESCE({expression}, false)", f"be a literal of datatype {compact(datatype)}")
+
+
+def node_kind_test(shapes: Shapes, kind: Term, var: str) -> Test:
+    expression, wording = NODE_KINDS[kind.value.removeprefix(SH)]
+    return Test(expression.format(var), wording)
+
+
+def in_test(shapes: Shapes, head: Term, var: str) -> Test:
+    members = shapes.items(head)
+    expression = " || ".join(f"sameTerm({var}, {m})" for m in members) or "false"
+    return Test(f"({expression})", "be one of " + ", ".join(compact(m) for m in members))
+
+
+def or_test(shapes: Shapes, head: Term, var: str) -> Test:
+    options = [shape_test(shapes, alternative, var) for alternative in shapes.items(head)]
+    return Test(
+        "(" + (" || ".join(o.expression for o in options) or "false") + ")",
+        "either " + " or ".join(o.wording for o in options),
+        patterns_of(options),
+    )
+
+
+def node_test(shapes: Shapes, shape: Term, var: str) -> Test:
+    message = shapes.one(shape, SH + "message")
+    explained = f" ({message.value})" if message else ""
+    test = shape_test(shapes, shape, var)
+    return Test(test.expression, f"conform to {shape_name(shape)}{explained}", test.patterns)
+
+
+def min_inclusive_test(shapes: Shapes, bound: Term, var: str) -> Test:
+    return Test(f"COALESCE({bound} <= {var}, false)", f"be at least {compact(bound)}")
+
+
+def max_inclusive_test(shapes: Shapes, bound: Term, var: str) -> Test:
+    return Test(f"COALESCE({var} <= {bound}, false)", f"be at most {compact(bound)}")
+
+
+def pattern_test(shapes: Shapes, pattern: Term, var: str) -> Test:
+    # SHACL: a blank node never matches a pattern; IRIs are matched on their text.
+    return Test(
+        f"COALESCE(!isBlank({var}) && regex(str({var}), {ox.Literal(pattern.value)}), false)",
+        f"match the pattern {pattern.value}",
+    )
+
+
+TESTS: dict[str, Callable[[Shapes, Term, str], Test]] = {
+    SH + "class": class_test,
+    SH + "datatype": datatype_test,
+    SH + "nodeKind": node_kind_test,
+    SH + "in": in_test,
+    SH + "or": or_test,
+    SH + "node": node_test,
+    SH + "minInclusive": min_inclusive_test,
+    SH + "maxInclusive": max_inclusive_test,
+    SH + "pattern": pattern_test,
+}
+
+
+def tests_of(shapes: Shapes, shape: Term, var: str) -> list[Test]:
+    """One test per value constraint a shape declares."""
+    return [
+        TESTS[predicate](shapes, value, var)
+        for predicate in sorted(shapes.predicates(shape) & TESTS.keys())
+        for value in shapes.objects(shape, predicate)
+    ]
+
+
+def shape_test(shapes: Shapes, shape: Term, var: str) -> Test:
+    """All of a value shape's constraints as one test (for sh:node and sh:or)."""
+    shapes.refuse_unknown(shape, frozenset())
+    tests = tests_of(shapes, shape, var)
+    return Test(
+        "(" + (" && ".join(t.expression for t in tests) or "true") + ")",
+        " and ".join(t.wording for t in tests) or "be anything",
+        patterns_of(tests),
+    )
+
+
+def patterns_of(tests: list[Test]) -> tuple[str, ...]:
+    """The patterns several tests need, each once."""
+    return tuple(dict.fromkeys(p for t in tests for p in t.patterns))
+
+
+def target_pattern(shapes: Shapes, shape: Term) -> str:
+    """The shape's focus nodes, each once, as ?this.
+
+    A subquery: joined directly, a UNION of targets made Oxigraph re-run it for every
+    candidate row (3.3 s instead of 0.3 s for one constraint on a million triples).
+    """
+    classes = shapes.objects(shape, SH + "targetClass")
+    patterns = [f"{{ ?this rdf:type/rdfs:subClassOf* {c} }}" for c in classes]
+    patterns += [f"{{ ?this {p} ?target }}" for p in shapes.objects(shape, SH + "targetSubjectsOf")]
+    return f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(patterns)} }} }}"
+
+
+def node_checks(shapes: Shapes, shape: Term, targets: str) -> list[Check]:
+    """Constraints on the focus node itself (sh:class, sh:nodeKind ... on the node shape)."""
+    message = shapes.one(shape, SH + "message")
+    return [
+        Check(
+            f"SELECT DISTINCT ?this ?value WHERE {{ {targets} {' '.join(test.patterns)} "
+            f"FILTER(!{test.expression}) BIND(?this AS ?value) }}",
+            message.value if message else f"must {test.wording} (required by {shape_name(shape)})",
+        )
+        for test in tests_of(shapes, shape, "?this")
+    ]
+
+
+def closed_check(shapes: Shapes, shape: Term, targets: str) -> list[Check]:
+    closed = shapes.one(shape, SH + "closed")
+    if closed is None or closed.value != "true":
+        return []
+    allowed = [shapes.one(p, SH + "path") for p in shapes.objects(shape, SH + "property")]
+    for head in shapes.objects(shape, SH + "ignoredProperties"):
+        allowed += shapes.items(head)
+    message = shapes.one(shape, SH + "message")
+    # OPTIONAL makes Oxigraph look up each focus node's triples; a plain join scanned the
+    # whole graph, even for a shape with no focus node.
+    query = (
+        f"SELECT DISTINCT ?this ?path ?value WHERE {{ {targets} OPTIONAL {{ ?this ?path ?value }} "
+        f"FILTER(BOUND(?path) && ?path NOT IN ({', '.join(str(p) for p in allowed)})) }}"
+    )
+    return [Check(query, message.value if message else "property {?path} is not allowed on a closed shape")]
+
+
+def count_checks(shapes: Shapes, shape: Term, path: Term, targets: str) -> list[Check]:
+    checks = []
+    least, most = shapes.one(shape, SH + "minCount"), shapes.one(shape, SH + "maxCount")
+    if least is not None:
+        checks.append(
+            Check(
+                f"SELECT ?this ({path} AS ?path) WHERE {{ {targets} OPTIONAL {{ ?this {path} ?value }} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {least.value})",
+                f"needs at least {least.value} {plural('value', least)} of {compact(path)}",
+            )
+        )
+    if most is not None:
+        checks.append(
+            Check(
+                f"SELECT ?this ({path} AS ?path) WHERE {{ {targets} ?this {path} ?value }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {most.value})",
+                f"allows at most {most.value} {plural('value', most)} of {compact(path)}",
+            )
+        )
+    return checks
+
+
+def plural(noun: str, count: Term) -> str:
+    return noun if count.value == "1" else noun + "s"
+
+
+def unique_lang_check(shapes: Shapes, shape: Term, path: Term, targets: str) -> list[Check]:
+    unique = shapes.one(shape, SH + "uniqueLang")
+    if unique is None or unique.value != "true":
+        return []
+    # One row per focus node and duplicated language, as SHACL reports it.
+    query = (
+        f"SELECT DISTINCT ?this ?path ?language WHERE {{ {targets} ?this {path} ?a, ?b "
+        f'FILTER(!sameTerm(?a, ?b) && lang(?a) != "" && LCASE(lang(?a)) = LCASE(lang(?b))) '
+        f"BIND(LCASE(lang(?a)) AS ?language) BIND({path} AS ?path) }}"
+    )
+    return [Check(query, f"needs at most one value of {compact(path)} per language")]
+
+
+def value_checks(shapes: Shapes, shape: Term, path: Term, targets: str) -> list[Check]:
+    return [
+        Check(
+            f"SELECT DISTINCT ?this ?path ?value WHERE {{ {targets} ?this {path} ?value "
+            f"{' '.join(test.patterns)} FILTER(!{test.expression}) BIND({path} AS ?path) }}",
+            f"value must {test.wording}",
+        )
+        for test in tests_of(shapes, shape, "?value")
+    ]
+
+
+def property_checks(shapes: Shapes, shape: Term, targets: str) -> list[Check]:
+    shapes.refuse_unknown(shape, PROPERTY_SHAPE_TERMS)
+    path = shapes.one(shape, SH + "path")
+    if not isinstance(path, ox.NamedNode):
+        raise NotImplementedError(f"kg compiles only single-property paths, not {path} in {SHAPES_FILE}")
+    message = shapes.one(shape, SH + "message")
+    checks = [
+        *count_checks(shapes, shape, path, targets),
+        *unique_lang_check(shapes, shape, path, targets),
+        *value_checks(shapes, shape, path, targets),
+    ]
+    return [Check(c.query, message.value) for c in checks] if message else checks
+
+
+@cache
+def compiled_checks() -> tuple[Check, ...]:
+    """Every core constraint of every targeted shape in ontology/shapes.ttl, as SPARQL."""
+    store = ox.Store()
+    store.load(path=str(resource_dir("ontology") / SHAPES_FILE), format=ox.RdfFormat.TURTLE)
+    shapes = Shapes(store)
+    targeted = {q.subject for t in TARGETS for q in store.quads_for_pattern(None, ox.NamedNode(t), None)}
+    checks = []
+    for shape in sorted(targeted, key=str):
+        shapes.refuse_unknown(shape, NODE_SHAPE_TERMS)
+        targets = target_pattern(shapes, shape)
+        checks += node_checks(shapes, shape, targets) + closed_check(shapes, shape, targets)
+        for property_shape in shapes.objects(shape, SH + "property"):
+            checks += property_checks(shapes, property_shape, targets)
+    return tuple(checks)
+
+
+def core_problems(
+    graph: ox.Store, focus: list[ox.NamedNode] | None, view: ox.Store | None = None
+) -> list[Problem]:
+    """Run the compiled core constraints on the graph plus the ontology; ``focus`` keeps only
+    the results about those nodes (``None``: every node). ``view``: that union, if already made."""
+    if focus is not None and not focus:
+        return []
+    # Imported here, not above: kg.validation imports this module.
+    from kg.validation import Problem
+
+    if view is None:
+        view = with_ontology(ox.Store())
+        view.extend(graph)
+    wanted = None if focus is None else {n.value for n in focus}
+    problems = set()
+    for check in compiled_checks():
+        for row in view.query(check.query, prefixes=PREFIXES, use_default_graph_as_union=True):
+            if wanted is not None and row["this"].value not in wanted:
+                continue
+            path, value = row["path"], row["value"]
+            problems.add(
+                Problem(
+                    focus=compact(row["this"]),
+                    path=compact(path) if path is not None else "",
+                    message=fill(check.message, row),
+                    value=compact(value) if value is not None else "",
+                )
+            )
+    return sorted(problems)
+
+
+def fill(message: str, row: ox.QuerySolution) -> str:
+    """Substitute SHACL's {$this}, {?path}, {?value} placeholders with the row's terms."""
+
+    def term(match: re.Match) -> str:
+        value = row[match.group(1)] if match.group(1) in ("this", "path", "value") else None
+        return compact(value) if value is not None else match.group(0)
+
+    return re.sub(r"\{[?$](\w+)\}", term, message)
