@@ -26,7 +26,9 @@ LEVEL_RANK = {"Low": 0, "Medium": 1, "High": 2}
 NODES_QUERY = """
 SELECT ?node ?class ?label ?labelZh ?series ?status ?exitDate {
   ?node a ?class .
-  FILTER(STRSTARTS(STR(?class), "https://w3id.org/cbec/ontology#"))
+  FILTER(STRSTARTS(STR(?class), "https://w3id.org/cbec/ontology#")
+         && ?class NOT IN (cbec:Link, cbec:Claim, cbec:Source, cbec:Finding, cbec:CentralityScore,
+                           cbec:SimulationOutcome, cbec:AnalysisRun))
   OPTIONAL { ?node rdfs:label ?label FILTER(langMatches(lang(?label), "en")) }
   OPTIONAL { ?node rdfs:label ?labelZh FILTER(langMatches(lang(?labelZh), "zh")) }
   OPTIONAL { ?node cbec:series ?series }
