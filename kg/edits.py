@@ -286,6 +286,9 @@ def remove_link(store: Store, subject: str, predicate: str, obj: str) -> EditRes
         for link in links:
             remove_subject(graph, link)
         graph.remove(ox.Quad(s, p, o))
+        if prop.symmetric:
+            # statements() found the statements of both directions: the reverse triple goes too.
+            graph.remove(ox.Quad(o, p, s))
         drop_bare_dependency(graph, s, o)
         return EditResult(True, f"removed {describe_link(s, p, o)} ({len(links)} statement(s))")
 

@@ -271,10 +271,11 @@ def run_sparql(
     except SyntaxError as exc:
         raise QueryError(f"the query does not parse: {exc.msg}") from None
     except RuntimeError as exc:
-        # Oxigraph binds values only to variables the query projects (SPARQL SEP-0007).
-        raise QueryError(
-            f"{exc}; --param can bind only variables the query selects: add them to SELECT"
-        ) from None
+        hint = ""
+        if bindings and "projection" in str(exc):
+            # Oxigraph binds values only to variables the query projects (SPARQL SEP-0007).
+            hint = "; --param can bind only variables the query selects: add them to SELECT"
+        raise QueryError(f"the query failed: {exc}{hint}") from None
     except OSError as exc:
         raise QueryError(f"the query failed: {exc}") from None
     if isinstance(answer, (ox.QueryBoolean, bool)):

@@ -434,7 +434,8 @@ def serialize_turtle(quads: Iterable[ox.Quad | ox.Triple]) -> bytes:
 
 def subject_block(triples: list[ox.Triple]) -> str:
     text = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
-    return "".join(line + "\n" for line in text.splitlines() if not line.startswith("@prefix"))
+    # split("\n"), not splitlines(): U+0085, U+2028 and U+2029 may sit inside string literals.
+    return "".join(line + "\n" for line in text.split("\n") if line and not line.startswith("@prefix"))
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -260,7 +260,8 @@ def export_bytes(store: Store, fmt: str) -> bytes:
     if fmt == "ttl":
         return serialize_turtle(store.triples())
     if fmt == "nt":
-        lines = ox.serialize(store.triples(), format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines()
+        lines = ox.serialize(store.triples(), format=ox.RdfFormat.N_TRIPLES).decode("utf-8").split("\n")
+        lines = [line for line in lines if line]
         return ("\n".join(sorted(lines)) + "\n").encode("utf-8") if lines else b""
     if fmt == "jsonld":
         return ox.serialize(sorted(store.triples(), key=str), format=ox.RdfFormat.JSON_LD)
