@@ -57,7 +57,8 @@ def store_spec(request, tmp_path: Path) -> str:
             endpoint.update(f"CLEAR SILENT GRAPH {graph}")
         spec = request.getfixturevalue("virtuoso_server").url
     else:
-        spec = {"turtle": str(tmp_path / "store.ttl"), "oxigraph": f"oxigraph:{tmp_path / 'db'}"}[request.param]
+        local = {"turtle": str(tmp_path / "store.ttl"), "oxigraph": f"oxigraph:{tmp_path / 'db'}"}
+        spec = local[request.param]
     init_store(spec)
     return spec
 
