@@ -2,7 +2,8 @@
 
 Everything works on the projection of kg/network.py. NetworkX is the model users get;
 where it is too slow at scale (betweenness, harmonic closeness, bridges, PageRank) the
-same measure is computed by igraph, and the tests check that both engines agree.
+same measure is computed by igraph, and the tests check that both engines agree. Articulation
+points and bridges come from one linear depth-first search (``cut_structure``).
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ class Centrality:
 
     scores: dict[str, dict[str, float]]
     method: dict[str, str]
-    chain: str | None
 
     def ranked(self, by: str = "pagerank", top: int | None = None) -> list[tuple[str, dict[str, float]]]:
         rows = sorted(self.scores.items(), key=lambda kv: (-kv[1][by], kv[0]))
@@ -56,7 +56,7 @@ class Centrality:
 MEASURES = ("in_degree", "out_degree", "pagerank", "betweenness", "harmonic", "katz")
 
 
-def centrality(net: nx.MultiDiGraph, chain: str | None = None, engine: str = "auto") -> Centrality:
+def centrality(net: nx.MultiDiGraph, engine: str = "auto") -> Centrality:
     """Weighted degree, PageRank, betweenness, harmonic closeness and Katz on dependencies.
 
     Edges point from the dependent to what it depends on, so PageRank, Katz and in-degree
@@ -64,7 +64,7 @@ def centrality(net: nx.MultiDiGraph, chain: str | None = None, engine: str = "au
     """
     from kg.network import dependency_graph
 
-    deps = dependency_graph(net, chain)
+    deps = dependency_graph(net)
     if engine not in ENGINES:
         raise KgError(f"unknown engine '{engine}'; choose one of {', '.join(ENGINES)}")
     compiled = engine == "igraph" or (engine == "auto" and deps.number_of_nodes() > COMPILED_ABOVE)
@@ -83,7 +83,7 @@ def centrality(net: nx.MultiDiGraph, chain: str | None = None, engine: str = "au
     for n, v in katz(deps).items():
         scores[n]["katz"] = v
     method["katz"] = f"Katz, alpha={KATZ_ALPHA}, beta=1, power iteration"
-    return Centrality(scores, method, chain)
+    return Centrality(scores, method)
 
 
 def networkx_measures(deps: nx.DiGraph) -> tuple[dict, dict]:
@@ -188,7 +188,10 @@ def katz(deps: nx.DiGraph, alpha: float = KATZ_ALPHA, iterations: int = 1000, to
             break
         x = new
     else:
-        raise KgError(f"Katz centrality did not converge with alpha={alpha}; try a smaller alpha")
+        raise KgError(
+            f"Katz centrality did not converge with alpha={alpha} in {iterations} iterations; "
+            "the graph holds a cycle of heavy weights: report it, with the store, as a kg issue"
+        )
     norm = np.sqrt((x**2).sum())
     return {v: float(x[i] / norm) for i, v in enumerate(nodes)}
 
@@ -504,7 +507,6 @@ def simulate(
     remove: list[str] | None = None,
     policies: list[str] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
-    graph=None,
 ) -> Simulation:
     """Propagate a shock to a fixed point.
 
@@ -532,7 +534,7 @@ def simulate(
     for policy in policies or []:
         if policy not in net or net.nodes[policy].get("kind") != "Policy":
             raise KgError(f"{policy} is not a policy of the graph; `kg query policies` lists them")
-        for target, intensity in policy_hits(net, policy, graph).items():
+        for target, intensity in policy_hits(net, policy).items():
             damage[target] = max(damage.get(target, 0.0), intensity)
             causes.setdefault(target, []).append(f"hit by {label(net, policy)} (intensity {intensity:g})")
     result = Simulation(threshold, dict(damage))
@@ -590,7 +592,7 @@ def is_company(net: nx.MultiDiGraph, node: str) -> bool:
     return "Company" in net.nodes[node].get("kinds", (net.nodes[node].get("kind"),))
 
 
-def policy_hits(net: nx.MultiDiGraph, policy: str, graph) -> dict[str, float]:
+def policy_hits(net: nx.MultiDiGraph, policy: str) -> dict[str, float]:
     """Targets of a policy's affects links (nodes and business models) with intensities."""
     hits = {}
     for _, target, d in net.out_edges(policy, data=True):

@@ -33,7 +33,8 @@ def store_of(ctx: click.Context):
     "--store",
     envvar="KG_STORE",
     metavar="PATH",
-    help="The store to use (a .ttl file); default: $KG_STORE, else the bundled dataset.",
+    help="The store: a .ttl file, oxigraph:PATH or an http(s) SPARQL endpoint; "
+    "default: $KG_STORE, else the bundled dataset.",
 )
 @click.version_option(__version__, prog_name="kg")
 @click.pass_context

@@ -65,7 +65,7 @@ class Filters:
         if LEVEL_RANK[confidence] < LEVEL_RANK[self.min_confidence]:
             return False
         if self.as_of is not None:
-            # Dates may be years or months: compare as ISO text, padded to the day.
+            # Dates may be years or months: compare as ISO text, on the shorter of the two prefixes.
             if start and start > self.as_of:
                 return False
             if end and end[: len(self.as_of)] < self.as_of[: len(end)]:

@@ -29,7 +29,6 @@ from kg.vocabulary import (
 )
 
 FORMATS = ("table", "csv", "tsv", "json")
-UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD")
 HEADER = re.compile(r"#\s*(title|question|param)\s*:\s*(.*)")
 
 
@@ -124,7 +123,11 @@ def param_value(value: str) -> ox.NamedNode | ox.Literal:
     """The RDF term a --param value stands for (see ``parse_param``)."""
     stripped = value.strip()
     prefix = stripped.split(":", 1)[0]
-    if stripped.startswith("<") or prefix in PREFIXES or re.match(r"https?://", stripped):
+    if (
+        stripped.startswith("<")
+        or (":" in stripped and prefix in PREFIXES)
+        or re.match(r"https?://", stripped)
+    ):
         return node(stripped)
     if re.fullmatch(r"[+-]?\d+", stripped):
         return ox.Literal(stripped, datatype=ox.NamedNode(XSD + "integer"))
@@ -153,6 +156,17 @@ def strip_strings_and_comments(query: str) -> str:
     return STRINGS_AND_COMMENTS.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", query)
 
 
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+[\w.-]*:\s*<>|BASE\s*<>)\s*)*", re.IGNORECASE)
+
+
+def query_form(text: str) -> str:
+    """The first keyword after the prologue: SELECT, ASK, CONSTRUCT, DESCRIBE or an update's."""
+    bare = strip_strings_and_comments(text)
+    match = re.match(r"\s*([A-Za-z]+)", bare[PROLOGUE.match(bare).end() :])
+    return match.group(1).upper() if match else ""
+
+
 def keyword(text: str, word: str) -> bool:
     """Whether ``word`` stands as a SPARQL keyword (not ?word, prefix:word or in an IRI)."""
     return re.search(rf"(?<![\w?$:]){word}(?![\w:])", text, re.IGNORECASE) is not None
@@ -169,8 +183,7 @@ def check_query_safety(query: str, allow_update: bool) -> bool:
         raise QueryError(
             "FROM / FROM NAMED is refused: queries run over the store's own graph; remove the clause"
         )
-    is_update = any(keyword(bare, word) for word in UPDATE_KEYWORDS) and not keyword(bare, "SELECT")
-    is_update = is_update and not keyword(bare, "CONSTRUCT") and not keyword(bare, "ASK")
+    is_update = query_form(query) not in QUERY_FORMS
     if is_update and not allow_update:
         raise QueryError(
             "this is a SPARQL update and query files run read-only; pass --update to change the store"
@@ -313,7 +326,10 @@ def run_query(
     for name in bindings:
         if not re.search(rf"[?$]{name}\b", text):
             raise QueryError(f"{query.name} has no variable ?{name} to bind --param {name} to")
-    return run_sparql(query_graph(store), text, bindings)
+    try:
+        return run_sparql(query_graph(store), text, bindings)
+    except QueryError as exc:
+        raise QueryError(f"{query.path}: {exc}") from None
 
 
 def run_update(store: Store, text: str) -> str:

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from kg.errors import StoreError
+from kg.errors import QueryError, StoreError
+from kg.queries import QUERY_FORMS, STRINGS_AND_COMMENTS, query_form
 from kg.store import (
     ANALYSIS_GRAPH,
     DATA_GRAPH,
@@ -23,9 +24,6 @@ from kg.store import (
     ontology_fingerprint,
 )
 from kg.vocabulary import ONTOLOGY_GRAPH, PREFIXES, ontology_store
-
-CHUNK = 5000
-FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
 
 class RemoteStore(Store):
@@ -116,6 +114,8 @@ class RemoteView:
         prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
         full = prologue + bind_values(text, substitutions or {})
         form = query_form(text)
+        if form not in QUERY_FORMS:
+            raise QueryError(f"only queries run through the query view, not a {form or 'malformed'} request")
         if form == "ASK":
             return self.endpoint.ask(full, default_graphs=graphs, named_graphs=graphs)
         if form in ("CONSTRUCT", "DESCRIBE"):
@@ -139,16 +139,7 @@ def bind_values(text: str, substitutions: dict) -> str:
 
 def blank_strings_and_comments(text: str) -> str:
     """The query with strings, IRIs and comments replaced by spaces of the same length."""
-    from kg.queries import STRINGS_AND_COMMENTS
-
     return STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group(0)), text)
-
-
-def query_form(text: str) -> str:
-    from kg.queries import strip_strings_and_comments
-
-    match = FORM.search(strip_strings_and_comments(text))
-    return match.group(1).upper() if match else "SELECT"
 
 
 class Solutions:

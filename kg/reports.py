@@ -47,13 +47,19 @@ def main_report(store: Store, exports: Path | None = None) -> tuple[str, bool]:
 
 def network_of(store: Store, chain: str | None = None, as_of: str | None = None, min_confidence: str = "low"):
     """The projection of a store, filtered by chain, date and confidence."""
-    from kg.network import Filters, project
+    from kg.errors import TermError
+    from kg.network import Filters, local, project
     from kg.queries import query_graph
-    from kg.vocabulary import date_literal, level, vocabulary
+    from kg.vocabulary import compact, date_literal, level, vocabulary
 
     chains = None
     if chain:
-        chains = frozenset({vocabulary().concept(chain).value.rsplit("#", 1)[-1]})
+        iri = vocabulary().concept(chain).value
+        known = {p.default_chain for p in vocabulary().link_properties.values()}
+        if iri not in known:
+            names = ", ".join(sorted(compact(c) for c in known))
+            raise TermError(f"'{chain}' is not a chain; choose one of {names}")
+        chains = frozenset({local(iri)})
     day = date_literal(as_of, "--as-of").value if as_of else None
     confidence = level(min_confidence, "--min-confidence").value.rsplit("#", 1)[-1]
     return project(query_graph(store), Filters(chains=chains, as_of=day, min_confidence=confidence))
@@ -68,7 +74,7 @@ def centrality_report(
     from kg.analysis import MEASURES, centrality
 
     net = network_of(store, chain, **filters)
-    result = centrality(net, chain=None)
+    result = centrality(net)
     if write:
         from kg.results import run_triples, score_triples
 
@@ -140,7 +146,7 @@ def resolve_nodes(net, terms: list[str] | None) -> list[str]:
         if iri in vocabulary().classes:
             wanted = iri.rsplit("#", 1)[-1]
             sub = {c.rsplit("#", 1)[-1] for c, sup in vocabulary().superclasses.items() if iri in sup}
-            found += [n for n, d in net.nodes(data=True) if d["kind"] in sub | {wanted}]
+            found += [n for n, d in net.nodes(data=True) if set(d["kinds"]) & (sub | {wanted})]
         elif iri in net:
             found.append(iri)
         else:

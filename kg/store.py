@@ -3,9 +3,10 @@
 Three backends share one interface: a Turtle file (the default), an on-disk Oxigraph
 database (``oxigraph:PATH``) and any SPARQL 1.1 Query and Update endpoint (``http(s)://``).
 Reads go through ``query_view()``, something with Oxigraph's ``query`` method that sees the
-data, the ontology and the analysis results. Every change takes one path, ``write``: lock,
-fetch the neighbourhood of the nodes it touches, change that copy, validate what changed,
-then apply the difference atomically. Nothing is stored that did not parse and validate.
+data, the ontology and the analysis results. Every edit takes one path, ``write``: lock (a
+file lock for Turtle; RocksDB admits one process for Oxigraph; none on an endpoint), fetch the
+neighbourhood of the nodes it touches, change that copy, validate what changed, then apply the
+difference atomically. Imports (kg/transfer.py) validate their staging graph before merging.
 """
 
 from __future__ import annotations
@@ -456,7 +457,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
-        raise StoreError(f"could not write {path}: {reason}; the store is unchanged") from None
+        raise StoreError(f"could not write {path}: {reason}; the file there is unchanged") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)

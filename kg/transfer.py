@@ -1,9 +1,11 @@
 """Whole graphs in and out: import files, export formats, copy between backends.
 
-Imports are all or nothing: every file is parsed into a staging graph first (on disk for
-the Oxigraph backend, so a million triples need bounded memory), checked against the
-vocabulary and the shapes, and only then merged. A bad file changes nothing and its line
-is named.
+Nothing is written unless every file parses and validates: each is parsed into a staging
+graph first (on disk for the Oxigraph backend, so a million triples need bounded memory),
+checked against the vocabulary and the shapes, and only then merged. A bad file changes
+nothing and its line is named. The merge into a Turtle store is one atomic rename; into
+Oxigraph or an endpoint it is streamed, so a crash during it can leave part of an import,
+which running the same import again completes (adding a triple twice keeps one).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ EXPORT_FORMATS = ("ttl", "nt", "jsonld", "graphml", "gexf", "csv")
 ENTITY_COLUMNS = ("id", "type", "label", "source")
 LINK_COLUMNS = ("subject", "predicate", "object", "confidence", "source")
 Progress = Callable[[int], None]
+# Where an import's staging graph keeps the store's own neighbourhood of the imported nodes.
+CONTEXT = ox.NamedNode("https://w3id.org/cbec/import-context")
 
 
 @dataclass(frozen=True)
@@ -193,10 +197,11 @@ def iri_problems(staging: ox.Store) -> list:
 
 
 def add_neighbourhood(store: Store, staging: ox.Store) -> None:
-    """Copy into staging what the store already says around the imported nodes, so that the
-    shapes see the classes of existing entities the import links to."""
+    """Copy into staging, in a graph of its own, what the store already says around the imported
+    nodes, so that the shapes see the classes of existing entities the import links to; only
+    the default graph, the import itself, is merged."""
     if isinstance(store, TurtleStore):
-        staging.extend(ox.Quad(t.subject, t.predicate, t.object) for t in store.triples())
+        staging.extend(ox.Quad(t.subject, t.predicate, t.object, CONTEXT) for t in store.triples())
         return
     nodes = {q.subject for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())}
     nodes |= {
@@ -205,7 +210,7 @@ def add_neighbourhood(store: Store, staging: ox.Store) -> None:
         if isinstance(q.object, ox.NamedNode)
     }
     existing = store.neighbourhood([n for n in nodes if isinstance(n, ox.NamedNode)])
-    staging.extend(existing)
+    staging.extend(ox.Quad(q.subject, q.predicate, q.object, CONTEXT) for q in existing)
 
 
 def raise_invalid(report, paths: list[Path]) -> None:
@@ -221,11 +226,11 @@ def merge(store: Store, staging: ox.Store, progress: Progress | None) -> int:
     """Add the staged triples to the store; returns how many were new."""
     quads = staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
     if isinstance(store, TurtleStore):
-        graph = ox.Store()
-        graph.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
-        new = len(graph) - store.size()
+        graph = store.load()
+        before = len(graph)
+        graph.extend(quads)
         atomic_write(store.path, serialize_turtle(graph))
-        return new
+        return len(graph) - before
     before = store.size()
     if isinstance(store, OxigraphStore):
         # bulk_extend streams without holding the import in memory; re-running an interrupted
@@ -312,6 +317,10 @@ def export_csv(store: Store, folder: Path, force: bool) -> list[Path]:
 
     from kg.reports import network_of
 
+    if folder.exists() and not folder.is_dir():
+        raise KgError(f"{folder} is a file; csv export writes nodes.csv and edges.csv into a folder")
+    for name in ("nodes.csv", "edges.csv"):
+        check_target(folder / name, force)
     net = network_of(store)
     folder.mkdir(parents=True, exist_ok=True)
     node_fields = ["id", "label", "label_zh", "kind", "series", "status", "exit_date"]
@@ -338,7 +347,6 @@ def export_csv(store: Store, folder: Path, force: bool) -> list[Path]:
     written = []
     for name, header, rows in (("nodes.csv", node_fields, nodes), ("edges.csv", edge_fields, edges)):
         target = folder / name
-        check_target(target, force)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(header)

@@ -1,8 +1,9 @@
 """Validation: SHACL shapes plus the vocabulary check, over a whole graph or a change.
 
-pySHACL does the SHACL work (rdflib is imported only here, lazily). The vocabulary
-check is ours: every predicate and every class used must be declared by the ontology,
-so that a misspelled term is refused with the closest known spelling.
+Every shape runs as SPARQL on Oxigraph: the core constraints compiled by kg/constraints.py,
+the sh:sparql ones here. pySHACL, the reference engine, is kept behind `--engine pyshacl`
+(rdflib is imported only then). The vocabulary check is ours: every predicate and every
+class used must be declared by the ontology, so a misspelled term gets the closest spelling.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from kg.vocabulary import (
     vocabulary,
 )
 
-SHAPES_FILE = "shapes.ttl"
-SEVERITIES = ("Violation", "Warning", "Info")
+STATEMENT_ENDS = ("https://w3id.org/cbec/ontology#subject", "https://w3id.org/cbec/ontology#object")
 
 
 @dataclass(frozen=True, order=True)
@@ -142,14 +142,18 @@ def touched_nodes(graph: ox.Store, quads: set[ox.Quad]) -> set[ox.NamedNode]:
     """The nodes whose shapes a change can break: the subjects it changed that still exist,
     and whatever still points at a node it deleted outright.
 
-    Objects are left out on purpose: a change can only break a shape through the focus
-    node's own triples, and the store may hand over only the neighbourhood of the change.
+    Other objects are left out on purpose: the store may hand over only the neighbourhood of
+    the change, in which they are not fully described.
     """
     subjects = {q.subject for q in quads if isinstance(q.subject, ox.NamedNode)}
     existing = {s for s in subjects if any(graph.quads_for_pattern(s, None, None))}
-    deleted = subjects - existing
-    pointing = {q.subject for d in deleted for q in graph.quads_for_pattern(None, None, d)}
-    return existing | {p for p in pointing if isinstance(p, ox.NamedNode)}
+    # A node that lost its class (or everything) breaks the class checks of what points at it.
+    retyped = (subjects - existing) | {q.subject for q in quads if q.predicate == RDF_TYPE}
+    pointing = {q.subject for d in retyped for q in graph.quads_for_pattern(None, None, d)}
+    # A statement that went away leaves its direct triple bare: check both ends of it.
+    ends = {q.object for q in quads if q.predicate.value in STATEMENT_ENDS}
+    focus = existing | pointing | {e for e in ends if any(graph.quads_for_pattern(e, None, None))}
+    return {n for n in focus if isinstance(n, ox.NamedNode)}
 
 
 def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
@@ -186,7 +190,7 @@ def _shapes_and_ontology():
     from rdflib.namespace import SH
 
     shapes = rdflib.Graph()
-    shapes.parse(resource_dir("ontology") / SHAPES_FILE, format="turtle")
+    shapes.parse(resource_dir("ontology") / "shapes.ttl", format="turtle")
     shapes.remove((None, SH.sparql, None))
     ontology = rdflib.Graph()
     for name in ONTOLOGY_FILES:
@@ -261,7 +265,7 @@ def sparql_constraints() -> tuple[SparqlConstraint, ...]:
     sh:targetSubjectsOf); the text comes from the shapes file, never from a user.
     """
     shapes = ox.Store()
-    shapes.load(path=str(resource_dir("ontology") / SHAPES_FILE), format=ox.RdfFormat.TURTLE)
+    shapes.load(path=str(resource_dir("ontology") / "shapes.ttl"), format=ox.RdfFormat.TURTLE)
     rows = shapes.query(
         """SELECT ?shape ?select ?message
                   (GROUP_CONCAT(DISTINCT STR(?class); separator=" ") AS ?classes)

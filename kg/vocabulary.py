@@ -143,13 +143,6 @@ class Vocabulary:
             raise TermError(f"unknown class '{term}'{closest(iri.value, self.classes)}")
         return iri
 
-    def property(self, term: str) -> ox.NamedNode:
-        """The IRI of a known property, or an error naming the closest known property."""
-        iri = node(term)
-        if iri.value not in self.properties:
-            raise TermError(f"unknown property '{term}'{closest(iri.value, self.properties)}")
-        return iri
-
     def link_property(self, term: str) -> LinkProperty:
         """A property that links two entities, or an error naming the closest one."""
         iri = node(term)
@@ -166,10 +159,6 @@ class Vocabulary:
         if iri.value not in self.concepts:
             raise TermError(f"unknown concept '{term}'{closest(iri.value, self.concepts)}")
         return iri
-
-    def is_a(self, classes: set[str], wanted: str) -> bool:
-        """Whether any of ``classes`` is ``wanted`` or one of its subclasses."""
-        return any(wanted in self.superclasses.get(c, frozenset({c})) for c in classes)
 
 
 def closest(iri: str, known: object) -> str:
