@@ -141,7 +141,10 @@ def param_value(value: str) -> ox.NamedNode | ox.Literal:
 
 
 STRINGS_AND_COMMENTS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    # A backslash outside strings escapes one character of a name (cbr:x\#): it is neither a
+    # comment nor the start of a string, so it is consumed first.
+    r"\\."
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n]|\\.)*"'
     r"|'(?:[^'\\\n]|\\.)*'"
@@ -167,6 +170,21 @@ def query_form(text: str) -> str:
     return match.group(1).upper() if match else ""
 
 
+MAX_NESTING = 500
+
+
+def nesting_depth(bare: str) -> int:
+    """The deepest nesting of { } and ( ) (the parser's stack runs out near 3,000 levels)."""
+    depth = deepest = 0
+    for char in bare:
+        if char in "{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})":
+            depth -= 1
+    return deepest
+
+
 def keyword(text: str, word: str) -> bool:
     """Whether ``word`` stands as a SPARQL keyword (not ?word, prefix:word or in an IRI)."""
     return re.search(rf"(?<![\w?$:]){word}(?![\w:])", text, re.IGNORECASE) is not None
@@ -175,6 +193,11 @@ def keyword(text: str, word: str) -> bool:
 def check_query_safety(query: str, allow_update: bool) -> bool:
     """Refuse network access and, unless allowed, updates. Returns True for an update."""
     bare = strip_strings_and_comments(query)
+    depth = nesting_depth(bare)
+    if depth > MAX_NESTING:
+        raise QueryError(f"the query nests {depth} levels deep; kg accepts at most {MAX_NESTING}")
+    if re.search(r"(?<![\w?$])(bif|sql):", bare, re.IGNORECASE) or re.search(r"<\s*(bif|sql):", query, re.I):
+        raise QueryError("server built-in functions (bif:, sql:) are refused: they can reach the network")
     if keyword(bare, "SERVICE"):
         raise QueryError("SERVICE is refused: kg queries never reach the network")
     if keyword(bare, "LOAD"):

@@ -258,6 +258,11 @@ class OxigraphStore(Store):
 def open_database(path: Path) -> ox.Store:
     try:
         return ox.Store(str(path))
+    except RuntimeError as exc:
+        raise StoreError(
+            f"oxigraph:{path} is damaged ({str(exc).splitlines()[0][:200]}); kg left it as it is: "
+            "restore it from a backup, or rebuild it with `kg store copy`"
+        ) from None
     except OSError as exc:
         if "lock" in str(exc).lower():
             raise StoreError(

@@ -11,6 +11,7 @@ which running the same import again completes (adding a triple twice keeps one).
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError, ParseError, StoreError
-from kg.store import OxigraphStore, Store, TurtleStore, atomic_write, serialize_turtle
+from kg.store import OxigraphStore, Store, TurtleStore, atomic_write, serialize_turtle, with_ontology
+from kg.vocabulary import compact
 
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -77,7 +79,9 @@ def import_files(store: Store, paths: list[Path], progress: Progress | None = No
         )
         with store.locked():
             add_neighbourhood(store, staging)
-            report = Report(shape_problems(staging, imported))
+            # The checks run on the staging store itself: no in-memory copy of a large import.
+            with_ontology(staging)
+            report = Report(shape_problems(staging, imported, view=staging))
             if not report.conforms:
                 raise_invalid(report, paths)
             new = merge(store, staging, progress)
@@ -96,13 +100,15 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None) -> int:
     if fmt is None:
         known = ", ".join(sorted(RDF_FORMATS) + [".csv"])
         raise KgError(f"{path}: unknown file type '{path.suffix}'; kg imports {known}")
+    if fmt == ox.RdfFormat.JSON_LD:
+        check_json_depth(path)
     before = len(staging)
     try:
         with open(path, "rb") as handle:
-            if fmt == ox.RdfFormat.N_QUADS:
-                staging.bulk_load(handle, fmt, to_graph=None)
-            else:
-                staging.bulk_load(handle, fmt, to_graph=ox.DefaultGraph())
+            # Parsed as a stream and added in chunks: memory stays bounded whatever the size
+            # (Store.bulk_load buffers far more).
+            for chunk in chunks(ox.parse(handle, fmt), 50_000):
+                staging.bulk_extend(chunk)
     except SyntaxError as exc:
         where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
         raise ParseError(
@@ -118,6 +124,45 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None) -> int:
     if progress:
         progress(count)
     return count
+
+
+MAX_JSON_DEPTH = 1000
+
+
+def check_json_depth(path: Path) -> None:
+    """Refuse JSON nested deeper than the JSON-LD parser's stack can take (it crashes near 5,000)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for block in iter(lambda: handle.read(1 << 16), ""):
+            for char in block:
+                if in_string:
+                    escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+                elif char == '"':
+                    in_string = True
+                elif char in "[{":
+                    depth += 1
+                    deepest = max(deepest, depth)
+                    if deepest > MAX_JSON_DEPTH:
+                        raise KgError(
+                            f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep; "
+                            "nothing was imported"
+                        )
+                elif char in "]}":
+                    depth -= 1
+
+
+def chunks(items, size: int):
+    chunk = []
+    for item in items:
+        chunk.append(
+            ox.Quad(item.subject, item.predicate, item.object, getattr(item, "graph_name", ox.DefaultGraph()))
+        )
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def csv_triples(path: Path) -> list[ox.Triple]:
@@ -161,7 +206,7 @@ def csv_triples(path: Path) -> list[ox.Triple]:
                     weight=values.get("weight") or None,
                     criticality=values.get("criticality") or None,
                     chain=values.get("chain") or None,
-                    paragraph=int(values["paragraph"]) if values.get("paragraph") else None,
+                    paragraph=paragraph_number(values.get("paragraph")),
                     rationale=values.get("rationale") or None,
                     start=values.get("start") or None,
                     end=values.get("end") or None,
@@ -177,8 +222,12 @@ def csv_triples(path: Path) -> list[ox.Triple]:
     return triples
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def iri_problems(staging: ox.Store) -> list:
-    """IRIs the parser let through but kg refuses (schemes outside http, https, urn; bad slugs)."""
+    """What the parser let through but kg refuses: IRIs outside http, https and urn or bad
+    slugs, and literals holding a NUL or a lone surrogate."""
     from kg.errors import TermError
     from kg.validation import Problem
     from kg.vocabulary import checked_iri
@@ -193,7 +242,23 @@ def iri_problems(staging: ox.Store) -> list:
                     checked_iri(term.value)
                 except TermError as exc:
                     problems.append(Problem(f"<{term.value}>", "", str(exc)))
+            if isinstance(term, ox.Literal) and ("\x00" in term.value or LONE_SURROGATE.search(term.value)):
+                problems.append(
+                    Problem(
+                        compact(quad.subject),
+                        compact(quad.predicate),
+                        "a literal holds a NUL or a lone surrogate",
+                    )
+                )
     return problems
+
+
+def paragraph_number(text: str | None) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit():
+        raise KgError(f"paragraph '{text}' is not a whole number; write e.g. 2")
+    return int(text)
 
 
 def add_neighbourhood(store: Store, staging: ox.Store) -> None:

@@ -103,15 +103,17 @@ def validate_graph(
     return Report(problems + shape_problems(graph, None if focus is None else list(focus), engine))
 
 
-def shape_problems(graph: ox.Store, focus: list[ox.NamedNode] | None, engine: str = "kg") -> list[Problem]:
-    """Every shape's findings over ``graph`` (data only), on one data-plus-ontology view."""
+def shape_problems(
+    graph: ox.Store, focus: list[ox.NamedNode] | None, engine: str = "kg", view: ox.Store | None = None
+) -> list[Problem]:
+    """Every shape's findings over ``graph``, on one data-plus-ontology ``view`` (made if not given)."""
     from kg.constraints import core_problems
 
     if engine not in ENGINES:
         raise KgError(f"unknown validation engine '{engine}'; choose one of {', '.join(ENGINES)}")
     if focus is not None and not focus:
         return []
-    view = validation_view(graph)
+    view = view if view is not None else validation_view(graph)
     core = core_problems(graph, focus, view) if engine == "kg" else shacl_problems(graph, focus)
     return core + sparql_problems(graph, focus, view)
 
@@ -156,6 +158,12 @@ def touched_nodes(graph: ox.Store, quads: set[ox.Quad]) -> set[ox.NamedNode]:
     return {n for n in focus if isinstance(n, ox.NamedNode)}
 
 
+@cache
+def hint(iri: str, kind: str) -> str:
+    vocab = vocabulary()
+    return closest(iri, vocab.properties if kind == "property" else vocab.classes)
+
+
 def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
     """Predicates and classes the ontology does not declare, with the nearest known term."""
     vocab = vocabulary()
@@ -167,7 +175,7 @@ def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
                 Problem(
                     compact(quad.subject),
                     compact(quad.predicate),
-                    f"unknown property {compact(quad.predicate)}{closest(predicate, vocab.properties)}",
+                    f"unknown property {compact(quad.predicate)}{hint(predicate, 'property')}",
                 )
             )
         elif quad.predicate == RDF_TYPE and quad.object.value not in vocab.classes:
@@ -175,7 +183,7 @@ def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
                 Problem(
                     compact(quad.subject),
                     "rdf:type",
-                    f"unknown class {compact(quad.object)}{closest(quad.object.value, vocab.classes)}",
+                    f"unknown class {compact(quad.object)}{hint(quad.object.value, 'class')}",
                 )
             )
     return problems

@@ -432,12 +432,6 @@ def test_ill_typed_csv_values_name_the_line(kg, store_path: Path, tmp_path: Path
     assert snapshot(str(store_path)) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg bug: a CSV paragraph that is not a number is reported with Python's own words: "
-    "\"Error: rows.csv:2: invalid literal for int() with base 10: 'abc'; nothing was imported\" "
-    "(kg/transfer.py csv_triples calls int() on the paragraph column unguarded)",
-)
 def test_csv_paragraph_that_is_not_a_number_is_named(kg, store_path: Path, tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -669,13 +663,6 @@ def test_undecodable_bytes_on_the_command_line_are_refused(store_path: Path) -> 
         ),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason='kg bug: a NUL character in an imported label (Turtle "a\\u0000b", JSON-LD "a\\u0000b") is '
-    "stored, while `kg add entity --label` and CSV imports refuse it ('contains a NUL character'); "
-    "kg/transfer.py import_files checks IRIs (iri_problems) but not literals: run "
-    "kg.vocabulary.text_literal's checks on every staged literal",
-)
 def test_nul_in_an_imported_label_is_refused(
     kg, store_path: Path, tmp_path: Path, fmt: str, text: str
 ) -> None:
@@ -807,20 +794,10 @@ def nested(kind: str, depth: int) -> str:
     return f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER({condition}) }}\n"
 
 
-JSONLD_STACK = (
-    "kg bug: a JSON-LD file of 5,000 or more nested node objects (about 250 KB) kills `kg import` with "
-    "SIGSEGV (exit -11) after taking 1 to 2.5 GB of memory (3,000 levels: 1.7 GB): pyoxigraph's JSON-LD "
-    "parser recurses without a limit below its 65,536 tokenizer limit (100,000 levels give a clean error); "
-    "kg/transfer.py stage() should refuse JSON-LD nested deeper than a documented limit before parsing"
-)
 DEEP_IMPORTS = [
-    pytest.param(kind, suffix, depth, id=f"{kind}-{depth}", marks=marks)
+    pytest.param(kind, suffix, depth, id=f"{kind}-{depth}")
     for kind, suffix in (("blank nodes", "ttl"), ("collections", "ttl"), ("JSON-LD objects", "jsonld"))
-    # collections 10,000 deep take 9 s, all in the vocabulary hints (see the test after next)
     for depth in ((1000,) if kind == "collections" else (1000, 10_000))
-    for marks in [
-        [pytest.mark.xfail(strict=True, reason=JSONLD_STACK)] if suffix == "jsonld" and depth > 1000 else []
-    ]
 ]
 
 
@@ -845,17 +822,7 @@ def count(store: Path, path: Path) -> subprocess.CompletedProcess:
     "depth",
     [
         1000,
-        pytest.param(
-            10_000,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="kg bug: a query file with 10,000 nested { } groups (or parentheses) kills "
-                "`kg query` with SIGSEGV (exit -11, no message): Oxigraph's recursive-descent SPARQL "
-                "parser overflows the 8 MB main-thread stack near depth 3,000 (groups) / 5,000 "
-                "(parentheses); kg/queries.py run_query should refuse nesting deeper than a documented "
-                "limit (e.g. 500) before parsing, or parse in a thread with a large stack",
-            ),
-        ),
+        10_000,
     ],
 )
 def test_deeply_nested_query_files_never_crash(empty_store: Path, tmp_path: Path, depth: int) -> None:
@@ -868,13 +835,6 @@ def test_deeply_nested_query_files_never_crash(empty_store: Path, tmp_path: Path
             assert proc.stdout == flat.stdout, kind  # a correct answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg bug: kg/validation.py vocabulary_problems() computes the closest known term (difflib, "
-    "~0.4 ms) for every triple using an unknown term before keeping the first 200, so refusing 10,000 "
-    "entities with a misspelled rdfs:lable takes ~4 s where importing the corrected file takes ~1.2 s "
-    "(a million: ~7 min of hints); compute the hint once per distinct term and stop after 200 findings",
-)
 def test_a_misspelling_in_a_big_import_is_refused_as_fast_as_the_fix_imports(tmp_path: Path) -> None:
     lines = [ENTITY.format(slug=f"e-{i}", label=f"E {i}") for i in range(10_000)]
     timings = {}
@@ -1141,33 +1101,21 @@ def largest(folder: Path, pattern: str) -> Path:
     return max(folder.glob(pattern), key=lambda p: p.stat().st_size)
 
 
-RUNTIME_ERROR = pytest.mark.xfail(
-    strict=True,
-    reason="kg bug: pyoxigraph reports a corrupted database as RuntimeError('Corruption: ...'), which "
-    "kg/store.py open_database does not catch (it catches OSError only): every command dies with a "
-    "Python traceback instead of 'Error: oxigraph:PATH is corrupted ...'",
-)
 CORRUPTIONS = [
     pytest.param(
         "CURRENT", lambda db: (db / "CURRENT").write_text("MANIFEST-999999\n"), id="CURRENT-points-nowhere"
     ),
-    pytest.param(
-        "CURRENT", lambda db: (db / "CURRENT").write_bytes(b""), id="CURRENT-truncated", marks=RUNTIME_ERROR
-    ),
-    pytest.param(
-        "MANIFEST-*", lambda db: garble(largest(db, "MANIFEST-*")), id="MANIFEST-garbled", marks=RUNTIME_ERROR
-    ),
+    pytest.param("CURRENT", lambda db: (db / "CURRENT").write_bytes(b""), id="CURRENT-truncated"),
+    pytest.param("MANIFEST-*", lambda db: garble(largest(db, "MANIFEST-*")), id="MANIFEST-garbled"),
     pytest.param(
         "MANIFEST-*",
         lambda db: largest(db, "MANIFEST-*").write_bytes(largest(db, "MANIFEST-*").read_bytes()[:100]),
         id="MANIFEST-truncated",
-        marks=RUNTIME_ERROR,
     ),
     pytest.param(
         "*.sst",
         lambda db: largest(db, "*.sst").write_bytes(largest(db, "*.sst").read_bytes()[:1000]),
         id="sst-truncated",
-        marks=RUNTIME_ERROR,
     ),
     pytest.param(
         "*.sst",
@@ -1444,14 +1392,6 @@ ESCAPED_LOCAL_NAMES = {
     ],
     indirect=["store_spec"],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg bug: kg/queries.py STRINGS_AND_COMMENTS blanks '#...' and '...' before looking for "
-    "SERVICE/LOAD/FROM, but an escaped local name (cbr:x\\# or cbr:x\\', SPARQL PN_LOCAL_ESC) is neither "
-    "a comment nor a string, so the keyword after it is hidden from the check while Oxigraph runs it: "
-    "SERVICE and LOAD connect to the listener (then kg dies with a ConnectionAbortedError traceback), "
-    "FROM runs; Virtuoso rejects the escapes, so only the turtle and oxigraph backends are hit",
-)
 def test_escaped_local_names_cannot_hide_service_load_or_from(
     store_spec: str, tmp_path: Path, attack: str
 ) -> None:
@@ -1471,13 +1411,6 @@ def test_escaped_local_names_cannot_hide_service_load_or_from(
 
 
 @pytest.mark.parametrize("store_spec", ["virtuoso"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg bug: on a SPARQL endpoint backend, a query file calling a Virtuoso built-in "
-    "(bif:http_get('http://127.0.0.1:PORT/')) is sent as is, and the server fetches the URL: kg/queries.py "
-    "check_query_safety refuses only SERVICE, LOAD and FROM, while the README promises 'a query never "
-    "reaches the network'; refuse bif:/sql: (vendor) functions, or any function IRI kg does not know",
-)
 def test_vendor_functions_never_reach_the_network(store_spec: str, tmp_path: Path) -> None:
     with listener() as (url, connections):
         text = f'SELECT (bif:http_get("{url}x") AS ?page) WHERE {{ }}\n'
