@@ -26,6 +26,7 @@ from kg.vocabulary import (
     vocabulary,
 )
 
+STATEMENT_PREDICATE = "https://w3id.org/cbec/ontology#predicate"
 STATEMENT_ENDS = ("https://w3id.org/cbec/ontology#subject", "https://w3id.org/cbec/ontology#object")
 
 
@@ -161,7 +162,8 @@ def touched_nodes(graph: ox.Store, quads: set[ox.Quad]) -> set[ox.NamedNode]:
 @cache
 def hint(iri: str, kind: str) -> str:
     vocab = vocabulary()
-    return closest(iri, vocab.properties if kind == "property" else vocab.classes)
+    known = {"property": vocab.properties, "class": vocab.classes, "link": vocab.link_properties}[kind]
+    return closest(iri, known)
 
 
 def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
@@ -176,6 +178,14 @@ def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
                     compact(quad.subject),
                     compact(quad.predicate),
                     f"unknown property {compact(quad.predicate)}{hint(predicate, 'property')}",
+                )
+            )
+        elif quad.predicate.value == STATEMENT_PREDICATE and quad.object.value not in vocab.link_properties:
+            problems.append(
+                Problem(
+                    compact(quad.subject),
+                    "cbec:predicate",
+                    f"{compact(quad.object)} is not a link property{hint(quad.object.value, 'link')}",
                 )
             )
         elif quad.predicate == RDF_TYPE and quad.object.value not in vocab.classes:

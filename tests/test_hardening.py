@@ -352,13 +352,6 @@ def test_misspelled_classes_and_properties_in_an_import_name_the_closest_term(
     assert snapshot(store_spec) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg bug: a misspelled link property as the object of cbec:predicate (cbec:shipVia) is "
-    "refused, but the message lists 'cbec:sourcesFrom ... cbec:issuedBy' instead of naming the closest "
-    "term (did you mean cbec:shipsVia?): kg/validation.py vocabulary_problems checks predicates and "
-    "rdf:type objects only, and the shape's message in ontology/shapes.ttl has no hint",
-)
 def test_misspelled_link_property_of_a_statement_names_the_closest(
     kg, store_path: Path, tmp_path: Path
 ) -> None:
