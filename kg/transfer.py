@@ -300,7 +300,9 @@ def merge(store: Store, staging: ox.Store, progress: Progress | None) -> int:
     if isinstance(store, OxigraphStore):
         # bulk_extend streams without holding the import in memory; re-running an interrupted
         # import is safe, since adding a triple twice keeps one.
-        store.db.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        # In chunks: one bulk_extend call holds everything it is given in memory.
+        for chunk in chunks(quads, 50_000):
+            store.db.bulk_extend(chunk)
         store.db.flush()
     else:
         store.insert(ox.Triple(q.subject, q.predicate, q.object) for q in quads)

@@ -910,14 +910,6 @@ def test_oversized_import_into_turtle_is_bounded_or_refused(big_imports) -> None
     assert peak_kb * 1024 < TURTLE_BYTES_PER_TRIPLE * read, f"peak {peak_kb // 1024} MB for {read} triples"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg bug: importing 266k triples into an oxigraph: store peaks at ~340 MB and grows with the "
-    "file (141 MB at 88k, 819 MB at 797k triples), against the README's 'on disk for the Oxigraph backend, "
-    "so memory stays bounded': kg/transfer.py stage() uses Store.bulk_load, whose loader buffers the whole "
-    "file in memory (streaming ox.parse into bulk_extend in 50k-quad chunks peaks at ~95 MB at both "
-    "sizes), and kg/validation.py validation_view() copies the whole staging graph into memory",
-)
 def test_oversized_import_into_oxigraph_has_bounded_memory(big_imports) -> None:
     proc, peak_kb, spec = big_imports["oxigraph"]
     assert_clean_exit(proc)
