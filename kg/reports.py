@@ -8,6 +8,7 @@ from kg.formats import csv_text, table_text
 from kg.queries import stats, stats_text
 from kg.store import Store
 from kg.validation import validate_store
+from kg.vocabulary import compact
 
 
 def main_report(store: Store, exports: Path | None = None) -> tuple[str, bool]:
@@ -15,7 +16,6 @@ def main_report(store: Store, exports: Path | None = None) -> tuple[str, bool]:
     (with ``exports``) write the HTML views. The flag is False when the store does not conform.
     """
     from kg.analysis import REPLAY_DATE, REPLAY_POLICIES
-    from kg.vocabulary import compact
 
     report = validate_store(store)
     policies = [compact(p) for p in REPLAY_POLICIES]
@@ -50,7 +50,7 @@ def network_of(store: Store, chain: str | None = None, as_of: str | None = None,
     from kg.errors import TermError
     from kg.network import Filters, local, project
     from kg.queries import query_graph
-    from kg.vocabulary import compact, date_literal, level, vocabulary
+    from kg.vocabulary import date_literal, level, vocabulary
 
     chains = None
     if chain:
@@ -92,7 +92,7 @@ def centrality_report(
             indent=2,
         )
     header = ["node", "label", *MEASURES]
-    body = [[compact_iri(n), net.nodes[n]["label"], *(f"{s[m]:.4f}" for m in MEASURES)] for n, s in rows]
+    body = [[compact(n), net.nodes[n]["label"], *(f"{s[m]:.4f}" for m in MEASURES)] for n, s in rows]
     if fmt == "csv":
         return csv_text(header, [[n, lbl, *vals] for (n, _), (_, lbl, *vals) in zip(rows, body, strict=True)])
     notes = [f"{m}: {how}" for m, how in sorted(result.method.items())]
@@ -129,7 +129,7 @@ def chokepoints_report(
         return json.dumps([f.as_dict() for f in shown], ensure_ascii=False, indent=2)
     lines = []
     for f in shown:
-        lines.append(f"{f.score:>4.0f}  {f.kind:<18} {net.nodes[f.node]['label']} ({compact_iri(f.node)})")
+        lines.append(f"{f.score:>4.0f}  {f.kind:<18} {net.nodes[f.node]['label']} ({compact(f.node)})")
         lines.append(f"      {f.reason}")
     lines.append(f"\n{len(shown)} of {len(findings)} findings on {len(net)} nodes.")
     return "\n".join(lines)
@@ -219,9 +219,3 @@ def simulation_report(
                 alt += f"; carried by {label(why['backing']['by'])} ({why['backing']['weight']:g})"
             lines.append(f"  stands {label(n)}: lost {why['loss']:g} of its {why['chain']}{alt}")
     return "\n".join(lines)
-
-
-def compact_iri(iri: str) -> str:
-    from kg.vocabulary import compact
-
-    return compact(iri)

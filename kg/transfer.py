@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import KgError, ParseError, StoreError
+from kg.formats import csv_text
 from kg.store import OxigraphStore, Store, TurtleStore, atomic_write, serialize_turtle, with_ontology
 from kg.vocabulary import compact
 
@@ -380,7 +381,6 @@ def flat(net):
 
 def export_csv(store: Store, folder: Path, force: bool) -> list[Path]:
     """nodes.csv (one row per entity) and edges.csv (one row per link) of the projection."""
-    import io
 
     from kg.reports import network_of
 
@@ -414,11 +414,7 @@ def export_csv(store: Store, folder: Path, force: bool) -> list[Path]:
     written = []
     for name, header, rows in (("nodes.csv", node_fields, nodes), ("edges.csv", edge_fields, edges)):
         target = folder / name
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        atomic_write(target, buffer.getvalue().encode("utf-8"))
+        atomic_write(target, csv_text(header, rows).encode("utf-8"))
         written.append(target)
     return written
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from kg.analysis import REPLAY_POLICIES
 from kg.errors import KgError
 from kg.network import local
-from kg.vocabulary import CBR, compact
+from kg.vocabulary import CBR, SLUG, compact
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -57,7 +57,6 @@ CHAIN_VIEWS = {
     "regulation": "RegulationChain",
 }
 VIEW_NAMES = ("index", "ecosystem", *CHAIN_VIEWS, "dependencies", "policy-2016", "participants")
-SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 ABOUT = {
