@@ -356,18 +356,18 @@ def core_problems(
                 Problem(
                     focus=compact(row["this"]),
                     path=compact(path) if path is not None else "",
-                    message=fill(check.message, row),
+                    message=fill(check.message, {"this": row["this"], "path": path, "value": value}),
                     value=compact(value) if value is not None else "",
                 )
             )
     return sorted(problems)
 
 
-def fill(message: str, row: ox.QuerySolution) -> str:
-    """Substitute SHACL's {$this}, {?path}, {?value} placeholders with the row's terms."""
+def fill(message: str, values: dict) -> str:
+    """Substitute SHACL's {$this} and {?name} placeholders with the named terms, compacted."""
 
     def term(match: re.Match) -> str:
-        value = row[match.group(1)] if match.group(1) in ("this", "path", "value") else None
+        value = values.get(match.group(1))
         return compact(value) if value is not None else match.group(0)
 
     return re.sub(r"\{[?$](\w+)\}", term, message)

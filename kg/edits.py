@@ -24,6 +24,7 @@ from kg.vocabulary import (
     RDFS,
     SCHEMA,
     XSD,
+    cbec,
     checked_iri,
     compact,
     date_literal,
@@ -42,10 +43,6 @@ SOURCE = ox.NamedNode(CBEC + "Source")
 L_SUBJECT = ox.NamedNode(CBEC + "subject")
 L_PREDICATE = ox.NamedNode(CBEC + "predicate")
 L_OBJECT = ox.NamedNode(CBEC + "object")
-
-
-def cbec(local: str) -> ox.NamedNode:
-    return ox.NamedNode(CBEC + local)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,7 @@ import json
 
 import pyoxigraph as ox
 
-from kg.vocabulary import CBEC, CBR, PROV, RDF_TYPE, XSD
-
-
-def cbec(local: str) -> ox.NamedNode:
-    return ox.NamedNode(CBEC + local)
+from kg.vocabulary import CBR, PROV, RDF_TYPE, XSD, cbec
 
 
 def decimal(value: float) -> ox.Literal:

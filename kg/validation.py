@@ -315,6 +315,8 @@ def sparql_problems(
     """Run the shapes' SPARQL constraints on Oxigraph (data plus ontology) and report violations."""
     if focus is not None and not focus:
         return []
+    from kg.constraints import fill
+
     view = view if view is not None else validation_view(graph)
     wanted = None if focus is None else {n.value for n in focus}
     problems = []
@@ -326,11 +328,7 @@ def sparql_problems(
             if wanted is not None and this.value not in wanted:
                 continue
             values = {v.value: row[v] for v in variables}
-            message = re.sub(
-                r"\{[?$](\w+)\}",
-                lambda m: compact(values[m.group(1)]) if values.get(m.group(1)) is not None else m.group(0),
-                constraint.message,
-            )
+            message = fill(constraint.message, values)
             path = values.get("path")
             problems.append(Problem(compact(this), compact(path) if path is not None else "", message))
     return problems

@@ -58,6 +58,11 @@ FORBIDDEN_IRI_CHARS = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 PREFIXED = re.compile(r"([A-Za-z][\w.-]*)?:(.*)")
 
 
+def cbec(local: str) -> ox.NamedNode:
+    """The IRI of a term of the kg ontology, by its local name."""
+    return ox.NamedNode(CBEC + local)
+
+
 def node(term: str) -> ox.NamedNode:
     """The IRI of a term written as ``prefix:local``, ``<iri>`` or a bare http(s) IRI."""
     text = term.strip()
