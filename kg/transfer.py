@@ -102,7 +102,9 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None) -> int:
         known = ", ".join(sorted(RDF_FORMATS) + [".csv"])
         raise KgError(f"{path}: unknown file type '{path.suffix}'; kg imports {known}")
     if fmt == ox.RdfFormat.JSON_LD:
-        check_json_depth(path)
+        from kg.jsonld import check_jsonld
+
+        check_jsonld(path)
     before = len(staging)
     try:
         with open(path, "rb") as handle:
@@ -125,32 +127,6 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None) -> int:
     if progress:
         progress(count)
     return count
-
-
-MAX_JSON_DEPTH = 1000
-
-
-def check_json_depth(path: Path) -> None:
-    """Refuse JSON nested deeper than the JSON-LD parser's stack can take (it crashes near 5,000)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for block in iter(lambda: handle.read(1 << 16), ""):
-            for char in block:
-                if in_string:
-                    escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
-                elif char == '"':
-                    in_string = True
-                elif char in "[{":
-                    depth += 1
-                    deepest = max(deepest, depth)
-                    if deepest > MAX_JSON_DEPTH:
-                        raise KgError(
-                            f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep; "
-                            "nothing was imported"
-                        )
-                elif char in "]}":
-                    depth -= 1
 
 
 def chunks(items, size: int):

@@ -296,13 +296,6 @@ def test_a_base_iri_cannot_smuggle_a_file_iri_into_an_import(kg, store_path: Pat
     assert snapshot(str(store_path)) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg bug: a JSON-LD node whose @id is not a valid IRI ('http://x/a b') is dropped by the "
-    "JSON-LD parser without a word; kg import says 'imported 1 file(s): 0 triples read, 0 new' and "
-    "exits 0, so the node's facts are silently lost (kg/transfer.py stage: check that a JSON-LD file "
-    "yielding fewer nodes than it has @id values is refused, or parse JSON-LD strictly)",
-)
 def test_jsonld_with_an_invalid_iri_is_refused_not_silently_dropped(
     kg, store_path: Path, tmp_path: Path
 ) -> None:
@@ -312,6 +305,71 @@ def test_jsonld_with_an_invalid_iri_is_refused_not_silently_dropped(
     assert result.exit_code == 1, result.output
     assert error_line(result).startswith(f"Error: {path}") and "http://x/a b" in result.output
     assert snapshot(str(store_path)) == before
+
+
+JSONLD_DROPS = {
+    "object @id": (
+        {"@id": CBR + "a", PROV_DERIVED: {"@id": "http://x/b c"}},
+        "@id 'http://x/b c' is not an IRI",
+    ),
+    "property": ({"@id": CBR + "a", "http://x/p q": "v"}, "property 'http://x/p q' is not an IRI"),
+    "@type": ({"@id": CBR + "a", "@type": "http://x/T y"}, "@type 'http://x/T y' is not an IRI"),
+    "relative @id": (
+        {"@id": "a", RDFS + "label": "v"},
+        "@id 'a' is a relative IRI and the file sets no @base",
+    ),
+    "undefined term": (
+        {"@id": CBR + "a", "label": "v"},
+        "'label' is neither an IRI nor a term the @context defines",
+    ),
+    "@context term": (
+        {"@context": {"label": "http://x/l m"}, "@id": CBR + "a", "label": "v"},
+        "the @context term 'label' maps to 'http://x/l m', which is not an IRI",
+    ),
+    "language tag": (
+        {"@id": CBR + "a", RDFS + "label": {"@value": "v", "@language": "e n"}},
+        "'e n' is not a language tag",
+    ),
+    "remote @context": (
+        {"@context": "https://schema.org/", "@id": CBR + "a", "name": "v"},
+        "the remote @context 'https://schema.org/' is not fetched, as kg reads no network",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", JSONLD_DROPS)
+def test_jsonld_that_the_parser_would_drop_is_refused_with_its_line(
+    store_path: Path, tmp_path: Path, case: str
+) -> None:
+    document, message = JSONLD_DROPS[case]
+    path = write(tmp_path, "drop.jsonld", json.dumps(document, indent=1))
+    before = snapshot(str(store_path))
+    result = run(store_path, "import", str(path))
+    line = error_line(result)
+    assert result.exit_code == 1 and line.startswith(f"Error: {path}:"), result.output
+    assert message in line and line.endswith(NOT_IMPORTED), line
+    assert snapshot(str(store_path)) == before
+
+
+def test_jsonld_with_a_context_imports_every_fact(empty_store: Path, tmp_path: Path) -> None:
+    context = {
+        "cbr": CBR,
+        "label": {"@id": RDFS + "label", "@language": "en"},
+        "Platform": CBEC + "Platform",
+        "source": {"@id": PROV_DERIVED, "@type": "@id"},
+    }
+    document = {
+        "@context": context,
+        "@id": "cbr:jsonld-platform",
+        "@type": "Platform",
+        "label": 'Quoted " , { ] : text',
+        "source": "cbr:source-test",
+    }
+    path = write(tmp_path, "ok.jsonld", json.dumps(document, indent=1))
+    before = snapshot(str(empty_store))
+    result = run(empty_store, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert len(snapshot(str(empty_store)) - before) == 3
 
 
 # ---------------------------------------------------------------- bad input: unknown terms, bad values
