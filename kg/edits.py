@@ -218,15 +218,35 @@ def link_triples(spec: LinkSpec, link: ox.NamedNode) -> list[ox.Triple]:
     return [ox.Triple(link, p, o) for p, o in facts]
 
 
-def link_statement_triples(spec: LinkSpec) -> list[ox.Triple]:
-    """Everything one link states, with its statement node at cbr:link-<s>-<p>-<o> (for imports)."""
+def link_statement_triples(spec: LinkSpec, link: ox.NamedNode) -> list[ox.Triple]:
+    """Everything one link states: the direct triple, dependsOn for a dependency, and the
+    statement node ``link``."""
     prop = vocabulary().link_property(spec.predicate)
     subject, obj, predicate = node(spec.subject), node(spec.object), ox.NamedNode(prop.iri)
-    link = new_link_iri(ox.Store(), subject, predicate, obj)
     triples = [ox.Triple(subject, predicate, obj)]
     if prop.is_dependency:
         triples.append(ox.Triple(subject, DEPENDS_ON, obj))
     return triples + link_triples(spec, link)
+
+
+def placed_statement(graph: ox.Store, spec: LinkSpec) -> tuple[ox.NamedNode, bool]:
+    """Where ``spec`` goes in ``graph``: the statement that already says exactly this (True),
+    or a new statement node beside the others (False), as disagreeing sources should have.
+    The same sources stating other values is refused: that is a correction, not a reading."""
+    predicate = ox.NamedNode(vocabulary().link_property(spec.predicate).iri)
+    subject, obj = node(spec.subject), node(spec.object)
+    sources = {node(s) for s in spec.sources}
+    for link in statements(graph, subject, predicate, obj):
+        if statement_facts(graph, link) == {(t.predicate, t.object) for t in link_triples(spec, link)}:
+            return link, True
+        if set(graph_objects(graph, link, WAS_DERIVED_FROM)) == sources:
+            raise KgError(
+                f"{describe_link(subject, predicate, obj)} is already stated from these sources "
+                f"with other values ({compact(link)}); run `kg remove link "
+                f"{compact(subject)} {compact(predicate)} {compact(obj)}` first to restate it, "
+                "or cite another source to record a second reading"
+            )
+    return new_link_iri(graph, subject, predicate, obj), False
 
 
 def add_link(store: Store, spec: LinkSpec) -> EditResult:
@@ -245,27 +265,13 @@ def add_link(store: Store, spec: LinkSpec) -> EditResult:
             if not has_subject(graph, end) and end.value not in vocabulary().concepts:
                 raise NotFoundError(f"{compact(end)} is not in the store; add it first with `kg add entity`")
         require_sources(graph, [node(s) for s in spec.sources])
-        existing = statements(graph, subject, predicate, obj)
-        sources = {node(s) for s in spec.sources}
-        for link in existing:
-            if statement_facts(graph, link) == {(t.predicate, t.object) for t in link_triples(spec, link)}:
-                return EditResult(
-                    False, f"{describe_link(subject, predicate, obj)} is already stated; nothing changed"
-                )
-            if set(graph_objects(graph, link, WAS_DERIVED_FROM)) == sources:
-                raise KgError(
-                    f"{describe_link(subject, predicate, obj)} is already stated from these sources "
-                    f"with other values ({compact(link)}); run `kg remove link "
-                    f"{compact(subject)} {compact(predicate)} {compact(obj)}` first to restate it, "
-                    "or cite another source to record a second reading"
-                )
-        link = new_link_iri(graph, subject, predicate, obj)
-        quads = [ox.Quad(subject, predicate, obj)]
-        if prop.is_dependency:
-            quads.append(ox.Quad(subject, DEPENDS_ON, obj))
-        quads += [ox.Quad(t.subject, t.predicate, t.object) for t in link_triples(spec, link)]
-        for quad in quads:
-            graph.add(quad)
+        link, stated = placed_statement(graph, spec)
+        if stated:
+            return EditResult(
+                False, f"{describe_link(subject, predicate, obj)} is already stated; nothing changed"
+            )
+        for triple in link_statement_triples(spec, link):
+            graph.add(ox.Quad(triple.subject, triple.predicate, triple.object))
         return EditResult(True, f"added {describe_link(subject, predicate, obj)} as {compact(link)}")
 
     return store.write(change, [subject, obj, *(node(x) for x in spec.sources)])

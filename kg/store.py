@@ -17,6 +17,7 @@ import fcntl
 import os
 import tempfile
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
-from kg.errors import ParseError, StoreError
+from kg.errors import KgError, ParseError, StoreError
 from kg.resources import bundled_dataset, is_packaged
 from kg.vocabulary import ONTOLOGY_GRAPH, PREFIXES, RDF_TYPE, RDFS_LABEL, ontology_store
 
@@ -68,6 +69,10 @@ class Store(ABC):
     def size(self) -> int:
         """How many data triples the store holds."""
         return sum(1 for _ in self.triples())
+
+    def check(self) -> str:
+        """Read the whole store back; damage raises a StoreError naming it."""
+        return f"{self.location}: {self.size()} triples read back; no damage found"
 
     def load(self) -> ox.Store:
         """The whole data graph as an in-memory copy."""
@@ -220,8 +225,13 @@ class OxigraphStore(Store):
                 raise StoreError(
                     f"no Oxigraph store at {self.path}; create one with `kg init oxigraph:{self.path}`"
                 )
+            check_tables(self.path)
             self._db = open_database(self.path)
-            sync_ontology(self._db)
+            if sync_ontology(self._db):
+                self._db.flush()
+            record_tables(self.path)
+            # Tables RocksDB finishes later (compactions) are recorded when kg lets the store go.
+            weakref.finalize(self, record_tables, self.path)
         return self._db
 
     def triples(self) -> Iterator[ox.Triple]:
@@ -240,7 +250,7 @@ class OxigraphStore(Store):
     def apply(self, added: set[ox.Quad], removed: set[ox.Quad], changed: ox.Store) -> None:
         # One SPARQL update is one Oxigraph transaction: all of the change lands, or none.
         self.db.update(data_update(removed, added))
-        self.db.flush()
+        self.flush()
 
     def load_analysis(self) -> list[ox.Triple]:
         return [
@@ -252,17 +262,32 @@ class OxigraphStore(Store):
         old = {ox.Quad(t.subject, t.predicate, t.object) for t in self.load_analysis()}
         new = {ox.Quad(t.subject, t.predicate, t.object) for t in triples}
         self.db.update(data_update(old - new, new - old, ANALYSIS_GRAPH))
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what RocksDB holds in memory to table files and record their checksums."""
         self.db.flush()
+        record_tables(self.path)
+
+    def check(self) -> str:
+        """Re-read every table file against its checksum, then every quad through RocksDB."""
+        db = self.db  # opening records the tables RocksDB finished since kg last looked
+        checked = check_tables(self.path, full=True)
+        try:
+            quads = sum(1 for _ in db.quads_for_pattern(None, None, None, None))
+        except (OSError, RuntimeError) as exc:
+            raise damaged(self.path, str(exc)) from None
+        return (
+            f"{self.location}: {checked} table files match their checksums and {quads} quads read back; "
+            "no damage found"
+        )
 
 
 def open_database(path: Path) -> ox.Store:
     try:
         return ox.Store(str(path))
     except RuntimeError as exc:
-        raise StoreError(
-            f"oxigraph:{path} is damaged ({str(exc).splitlines()[0][:200]}); kg left it as it is: "
-            "restore it from a backup, or rebuild it with `kg store copy`"
-        ) from None
+        raise damaged(path, str(exc)) from None
     except OSError as exc:
         if "lock" in str(exc).lower():
             raise StoreError(
@@ -272,7 +297,88 @@ def open_database(path: Path) -> ox.Store:
         raise StoreError(f"cannot open oxigraph:{path}: {exc}") from None
 
 
-def sync_ontology(db: ox.Store) -> None:
+def damaged(path: Path, why: str) -> StoreError:
+    return StoreError(
+        f"oxigraph:{path} is damaged ({why.splitlines()[0][:200]}); kg left it as it is: "
+        "restore it from a backup, or rebuild it with `kg store copy`"
+    )
+
+
+# RocksDB never changes a table file (.sst) once it is written: it writes new ones and deletes
+# old ones. So a recorded table whose bytes differ is damage, found before RocksDB opens the
+# store and before anything writes to it. A table is recorded once its footer ends in the
+# block-based table magic number, which RocksDB writes last.
+TABLE_RECORD = "kg-checksums.json"
+TABLE_MAGIC = (0x88E241B785F4CFF7).to_bytes(8, "little")
+
+
+def table_digest(path: Path) -> tuple[int, int, str] | None:
+    """(size, mtime_ns, sha256) of a finished table file; None while RocksDB is writing it."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        stat = os.fstat(handle.fileno())
+        handle.seek(max(stat.st_size - 8, 0))
+        if handle.read(8) != TABLE_MAGIC:
+            return None
+        handle.seek(0)
+        return stat.st_size, stat.st_mtime_ns, hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def read_table_record(folder: Path) -> dict[str, list]:
+    import json
+
+    try:
+        return json.loads((folder / TABLE_RECORD).read_text(encoding="utf-8"))["tables"]
+    except FileNotFoundError:
+        return {}
+    except (ValueError, KeyError, TypeError):
+        raise StoreError(
+            f"{folder / TABLE_RECORD} is not kg's record of the store's table checksums; delete it "
+            "and kg starts a new record from the tables as they are now"
+        ) from None
+
+
+def check_tables(folder: Path, full: bool = False) -> int:
+    """Refuse a store whose recorded table files changed; ``full`` re-reads even unchanged
+    files (bit rot keeps size and time). Returns how many tables were checked."""
+    checked = 0
+    for name, (size, mtime_ns, digest) in read_table_record(folder).items():
+        try:
+            stat = (folder / name).stat()
+            if not full and (stat.st_size, stat.st_mtime_ns) == (size, mtime_ns):
+                checked += 1
+                continue
+            now = table_digest(folder / name)
+        except FileNotFoundError:
+            continue  # compacted away: RocksDB deletes tables it has merged
+        checked += 1
+        if now is None or now[2] != digest:
+            raise damaged(folder, f"the table file {name} changed after RocksDB wrote it")
+    return checked
+
+
+def record_tables(folder: Path) -> None:
+    """Add finished table files to the record and drop deleted ones; known entries stay as
+    first seen, so a later change to them is still found."""
+    import json
+
+    record = read_table_record(folder)
+    tables = {}
+    for path in sorted(folder.glob("*.sst")):
+        try:
+            entry = record.get(path.name) or table_digest(path)
+        except FileNotFoundError:
+            continue
+        if entry:
+            tables[path.name] = list(entry)
+    if tables != record:
+        # A record that cannot be written (disk full) only means fewer tables are checked.
+        with contextlib.suppress(StoreError):
+            atomic_write(folder / TABLE_RECORD, json.dumps({"tables": tables}, indent=1).encode())
+
+
+def sync_ontology(db: ox.Store) -> bool:
     """Keep the ontology named graph equal to the ontology files of this kg version.
 
     Blank nodes (owl:unionOf lists) get new ids on every parse, so graphs are compared by a
@@ -283,12 +389,13 @@ def sync_ontology(db: ox.Store) -> None:
         ONTOLOGY_GRAPH, ox.NamedNode(PREFIXES["dcterms"] + "identifier"), fingerprint, ONTOLOGY_GRAPH
     )
     if marker in db:
-        return
+        return False
     db.clear_graph(ONTOLOGY_GRAPH)
     db.extend(
         [ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store()] + [marker]
     )
     db.flush()
+    return True
 
 
 def ontology_fingerprint() -> str:
@@ -388,7 +495,7 @@ def init_store(spec: str, empty: bool = False) -> Store:
             raise StoreError(f"{store.path} already exists and is not empty; choose another path")
         store.path.mkdir(parents=True, exist_ok=True)
         store.db.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in seed)
-        store.db.flush()
+        store.flush()
     else:
         store.initialise(seed)
     return store
@@ -442,6 +549,22 @@ def subject_block(triples: list[ox.Triple]) -> str:
     text = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode("utf-8")
     # split("\n"), not splitlines(): U+0085, U+2028 and U+2029 may sit inside string literals.
     return "".join(line + "\n" for line in text.split("\n") if line and not line.startswith("@prefix"))
+
+
+def check_target(path: Path, force: bool, replaceable: Callable[[Path], bool] | None = None) -> None:
+    """Refuse to write through a symbolic link, over anything but a file, or over a file without
+    ``force``, unless ``replaceable`` says kg may replace it (a page kg wrote itself)."""
+    if path.is_symlink():
+        raise KgError(f"{path} is a symbolic link; kg does not write through links: choose another path")
+    if path.exists() and not path.is_file():
+        raise KgError(f"{path} is in the way and is not a file; move it away or choose another path")
+    if path.exists() and not force:
+        if replaceable is None:
+            raise KgError(f"{path} exists; pass --force to overwrite it")
+        if not replaceable(path):
+            raise KgError(
+                f"{path} exists and was not written by kg; move it away or pass --force to replace it"
+            )
 
 
 def atomic_write(path: Path, data: bytes) -> None:

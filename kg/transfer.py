@@ -21,7 +21,15 @@ import pyoxigraph as ox
 
 from kg.errors import KgError, ParseError, StoreError
 from kg.formats import csv_text
-from kg.store import OxigraphStore, Store, TurtleStore, atomic_write, serialize_turtle, with_ontology
+from kg.store import (
+    OxigraphStore,
+    Store,
+    TurtleStore,
+    atomic_write,
+    check_target,
+    serialize_turtle,
+    with_ontology,
+)
 from kg.vocabulary import compact
 
 RDF_FORMATS = {
@@ -57,42 +65,55 @@ class ImportResult:
 
 def import_files(store: Store, paths: list[Path], progress: Progress | None = None) -> ImportResult:
     """Parse, check and merge ``paths`` into ``store``: all of them or nothing."""
-    from kg.validation import Report, shape_problems, vocabulary_problems
-
     store.check_writable()
     with tempfile.TemporaryDirectory(prefix="kg-import-") as folder:
         staging = ox.Store(folder) if isinstance(store, OxigraphStore) else ox.Store()
-        read = 0
-        for path in paths:
-            read += stage(staging, Path(path), progress)
-        problems = iri_problems(staging) or vocabulary_problems(
-            staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
-        )
-        if problems:
-            raise_invalid(Report(problems[:200]), paths)
-        imported = sorted(
-            {
-                q.subject
-                for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
-                if isinstance(q.subject, ox.NamedNode)
-            },
-            key=str,
-        )
-        with store.locked():
-            add_neighbourhood(store, staging)
-            # The checks run on the staging store itself: no in-memory copy of a large import.
-            with_ontology(staging)
-            report = Report(shape_problems(staging, imported, view=staging))
-            if not report.conforms:
-                raise_invalid(report, paths)
-            new = merge(store, staging, progress)
+        try:
+            return staged_import(store, staging, paths, progress)
+        except KgError as exc:
+            # The traceback's frames hold the staging database open, and RocksDB keeps writing
+            # into its folder until it is closed: let it go before the folder is removed.
+            raise exc.with_traceback(None) from None
+        finally:
+            del staging
+
+
+def staged_import(
+    store: Store, staging: ox.Store, paths: list[Path], progress: Progress | None
+) -> ImportResult:
+    from kg.validation import Report, shape_problems, vocabulary_problems
+
+    read = 0
+    for path in paths:
+        read += stage(staging, Path(path), progress, store)
+    problems = iri_problems(staging) or vocabulary_problems(
+        staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    )
+    if problems:
+        raise_invalid(Report(problems[:200]), paths)
+    imported = sorted(
+        {
+            q.subject
+            for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
+            if isinstance(q.subject, ox.NamedNode)
+        },
+        key=str,
+    )
+    with store.locked():
+        add_neighbourhood(store, staging)
+        # The checks run on the staging store itself: no in-memory copy of a large import.
+        with_ontology(staging)
+        report = Report(shape_problems(staging, imported, view=staging))
+        if not report.conforms:
+            raise_invalid(report, paths)
+        new = merge(store, staging, progress)
     return ImportResult(len(paths), read, new)
 
 
-def stage(staging: ox.Store, path: Path, progress: Progress | None) -> int:
+def stage(staging: ox.Store, path: Path, progress: Progress | None, store: Store) -> int:
     """Parse one file into the staging graph; an error names the file and line."""
     if path.suffix.lower() == ".csv":
-        triples = csv_triples(path)
+        triples = csv_triples(path, store)
         staging.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         if progress:
             progress(len(triples))
@@ -142,9 +163,12 @@ def chunks(items, size: int):
         yield chunk
 
 
-def csv_triples(path: Path) -> list[ox.Triple]:
-    """Entities or links from a CSV file, mapped by its header (see README: Import)."""
-    from kg.edits import EntitySpec, LinkSpec, entity_triples, link_statement_triples
+def csv_triples(path: Path, store: Store) -> list[ox.Triple]:
+    """Entities or links from a CSV file, mapped by its header (see README: Import).
+
+    A link row is placed as `kg add link` places it: a row the store (or an earlier row)
+    already states adds nothing, and another source's reading becomes a statement beside it."""
+    from kg.edits import EntitySpec, LinkSpec, entity_triples
 
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -155,6 +179,7 @@ def csv_triples(path: Path) -> list[ox.Triple]:
         return []
     columns = set(rows[0])
     triples: list[ox.Triple] = []
+    links: list[tuple[int, LinkSpec]] = []
     for line, row in enumerate(rows, start=2):
         values = {k: (v or "").strip() for k, v in row.items() if k}
         try:
@@ -188,7 +213,7 @@ def csv_triples(path: Path) -> list[ox.Triple]:
                     start=values.get("start") or None,
                     end=values.get("end") or None,
                 )
-                triples += link_statement_triples(spec)
+                links.append((line, spec))
             else:
                 raise KgError(
                     "the header names neither entities (id,type,label,source,...) nor links "
@@ -196,6 +221,28 @@ def csv_triples(path: Path) -> list[ox.Triple]:
                 )
         except (KgError, ValueError) as exc:
             raise KgError(f"{path}:{line}: {exc}; nothing was imported") from None
+    return triples + placed_links(path, links, store)
+
+
+def placed_links(path: Path, links: list, store: Store) -> list[ox.Triple]:
+    from kg.edits import link_statement_triples, placed_statement
+    from kg.vocabulary import node
+
+    if not links:
+        return []
+    ends = {node(end) for _, spec in links for end in (spec.subject, spec.object)}
+    # The statements the store already holds between these participants, and the rows placed so far.
+    known = store.neighbourhood(sorted(ends, key=str))
+    triples: list[ox.Triple] = []
+    for line, spec in links:
+        try:
+            link, stated = placed_statement(known, spec)
+        except KgError as exc:
+            raise KgError(f"{path}:{line}: {exc}; nothing was imported") from None
+        if not stated:
+            new = link_statement_triples(spec, link)
+            known.extend(ox.Quad(t.subject, t.predicate, t.object) for t in new)
+            triples += new
     return triples
 
 
@@ -280,7 +327,7 @@ def merge(store: Store, staging: ox.Store, progress: Progress | None) -> int:
         # In chunks: one bulk_extend call holds everything it is given in memory.
         for chunk in chunks(quads, 50_000):
             store.db.bulk_extend(chunk)
-        store.db.flush()
+        store.flush()
     else:
         store.insert(ox.Triple(q.subject, q.predicate, q.object) for q in quads)
     return store.size() - before
@@ -395,13 +442,6 @@ def export_csv(store: Store, folder: Path, force: bool) -> list[Path]:
     return written
 
 
-def check_target(path: Path, force: bool) -> None:
-    if path.is_symlink():
-        raise KgError(f"{path} is a symbolic link; kg does not write through links: choose another path")
-    if path.exists() and not force:
-        raise KgError(f"{path} exists; pass --force to overwrite it")
-
-
 # ---------------------------------------------------------------- copy
 
 
@@ -417,7 +457,7 @@ def copy_store(source: Store, target: Store, progress: Progress | None = None) -
         target.db.bulk_extend(
             ox.Quad(t.subject, t.predicate, t.object) for t in (triples or source.triples())
         )
-        target.db.flush()
+        target.flush()
     else:
         target.insert(triples or source.triples())
     count = target.size()

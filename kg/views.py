@@ -1281,12 +1281,12 @@ PART = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.html)?")
 
 def write_pages(out: Path, pages: dict[str, bytes], force: bool = False, prune: bool = False) -> list[Path]:
     """Write every page inside ``out``, after checking all of them, atomically one by one."""
-    from kg.store import atomic_write
+    from kg.store import atomic_write, check_target
 
     root = output_folder(out)
     targets = {relative: target_path(root, relative) for relative in pages}
     for path in targets.values():
-        check_target(path, force)
+        check_target(path, force, replaceable=written_by_kg)
     stale = stale_pages(root, set(targets.values())) if prune else []
     for relative, path in targets.items():
         path.parent.mkdir(exist_ok=True)
@@ -1320,15 +1320,6 @@ def target_path(root: Path, relative: str) -> Path:
     if path.parent.exists() and not path.parent.resolve().is_relative_to(inside):
         raise KgError(f"refusing to write {path}: {path.parent} leads out of {root}; remove that symlink")
     return path
-
-
-def check_target(path: Path, force: bool) -> None:
-    if path.is_symlink():
-        raise KgError(f"refusing to write through the symlink {path}; remove it and export again")
-    if path.exists() and not path.is_file():
-        raise KgError(f"{path} is in the way and is not a file; move it away and export again")
-    if path.exists() and not force and not written_by_kg(path):
-        raise KgError(f"{path} exists and was not written by kg; move it away or pass --force to replace it")
 
 
 def written_by_kg(path: Path) -> bool:

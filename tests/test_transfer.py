@@ -83,6 +83,53 @@ def test_an_invalid_import_changes_nothing(any_kg, store_spec, tmp_path) -> None
     assert snapshot(store_spec) == before
 
 
+LINK_HEADER = "subject,predicate,object,weight,criticality,confidence,source\n"
+
+
+def test_csv_links_are_placed_as_kg_add_link_places_them(any_kg, store_spec, tmp_path) -> None:
+    row = "cbr:kaola,cbec:shipsVia,cbr:new-carrier,0.3,low,low,{}\n"
+    carrier = write(tmp_path, "carrier.ttl", NEW_TTL)
+    first = write(tmp_path, "first.csv", LINK_HEADER + row.format("cbr:source-market-analysis"))
+    assert any_kg("import", str(carrier), str(first)).exit_code == 0
+    statement = f"<{CBR}link-kaola-shipsvia-new-carrier>"
+    again = any_kg("import", str(first))
+    assert again.output.strip().endswith("imported 1 file(s): 0 triples read, 0 new"), again.output
+    second = write(tmp_path, "second.csv", LINK_HEADER + row.format("cbr:source-kg-analyst-judgement"))
+    assert any_kg("import", str(second)).exit_code == 0
+    links = {s for s, p, o in snapshot(store_spec) if s.startswith(CBR + "link-kaola-shipsvia-new-carrier")}
+    assert links == {statement[1:-1], statement[1:-1] + "-2"}
+    assert (
+        "is already stated; nothing changed"
+        in any_kg(
+            "add",
+            "link",
+            "cbr:kaola",
+            "cbec:shipsVia",
+            "cbr:new-carrier",
+            "--weight",
+            "0.3",
+            "--criticality",
+            "low",
+            "--confidence",
+            "low",
+            "--source",
+            "cbr:source-kg-analyst-judgement",
+        ).output
+    )
+    before = snapshot(store_spec)
+    other_weight = write(
+        tmp_path, "other.csv", LINK_HEADER + row.format("cbr:source-market-analysis").replace("0.3", "0.4")
+    )
+    refused = any_kg("import", str(other_weight))
+    assert refused.exit_code == 1 and refused.output.strip().endswith(
+        f"Error: {other_weight}:2: cbr:kaola cbec:shipsVia cbr:new-carrier is already stated from these "
+        "sources with other values (cbr:link-kaola-shipsvia-new-carrier); run `kg remove link cbr:kaola "
+        "cbec:shipsVia cbr:new-carrier` first to restate it, or cite another source to record a second "
+        "reading; nothing was imported"
+    ), refused.output
+    assert snapshot(store_spec) == before
+
+
 def test_csv_errors_name_the_line(any_kg, tmp_path) -> None:
     path = write(
         tmp_path,

@@ -272,7 +272,7 @@ def test_export_does_not_follow_symlinks_out_of_the_folder(store_file: Path, tmp
         export_views(TurtleStore(store_file), out, ["participants/mia"])
     (out / "participants").unlink()
     (out / "trade.html").symlink_to(outside / "trade.html")
-    with pytest.raises(KgError, match=r"refusing to write through the symlink .*trade.html; remove it"):
+    with pytest.raises(KgError, match=r".*trade.html is a symbolic link; kg does not write through links"):
         export_views(TurtleStore(store_file), out, ["trade"])
     assert not any(outside.iterdir())
     assert [p.name for p in out.rglob("*.html")] == ["trade.html"]
