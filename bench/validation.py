@@ -3,7 +3,7 @@
     python -m bench.validation [SIZE]        (default: 1000000 triples)
 
 Validation is the shapes' core constraints compiled to SPARQL (kg.constraints.core_problems)
-plus their SPARQL constraints (kg.validation.sparql_problems), both on Oxigraph. Times are
+plus their SPARQL constraints (kg.constraints.sparql_problems), both on Oxigraph. Times are
 printed in seconds and as a ratio to loading the Turtle into Oxigraph in the same process, so
 machines of different speed give comparable ratios. pySHACL runs on 100,000 triples only, for
 comparison: on a million it would take far too long.
@@ -20,9 +20,8 @@ import rdflib
 from rdflib.namespace import SH
 
 from bench.generate import generate
-from kg.constraints import core_problems
+from kg.constraints import core_problems, sparql_problems
 from kg.resources import resource_dir
-from kg.validation import sparql_problems
 from kg.vocabulary import ONTOLOGY_FILES
 
 PYSHACL_SIZE = 100_000

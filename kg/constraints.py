@@ -46,7 +46,7 @@ NODE_KINDS = {
 # Terms that name or describe a shape without constraining anything.
 DESCRIPTIVE = frozenset({RDF + "type", RDFS + "label", RDFS + "comment", SH + "message"})
 TARGETS = frozenset({SH + "targetClass", SH + "targetSubjectsOf"})
-# Handled by kg.validation.sparql_problems, not here.
+# Compiled by sparql_checks, not by the core compiler.
 SPARQL_TERMS = frozenset({SH + "sparql"})
 NODE_SHAPE_TERMS = TARGETS | SPARQL_TERMS | {SH + "property", SH + "closed", SH + "ignoredProperties"}
 PROPERTY_SHAPE_TERMS = frozenset({SH + "path", SH + "minCount", SH + "maxCount", SH + "uniqueLang"})
@@ -318,8 +318,7 @@ def property_checks(shapes: Shapes, shape: Term, targets: str) -> list[Check]:
 @cache
 def compiled_checks() -> tuple[Check, ...]:
     """Every core constraint of every targeted shape in ontology/shapes.ttl, as SPARQL."""
-    store = ox.Store()
-    store.load(path=str(resource_dir("ontology") / SHAPES_FILE), format=ox.RdfFormat.TURTLE)
+    store = shapes_graph()
     shapes = Shapes(store)
     targeted = {q.subject for t in TARGETS for q in store.quads_for_pattern(None, ox.NamedNode(t), None)}
     checks = []
@@ -332,31 +331,92 @@ def compiled_checks() -> tuple[Check, ...]:
     return tuple(checks)
 
 
+@cache
+def shapes_graph() -> ox.Store:
+    """ontology/shapes.ttl, parsed once."""
+    store = ox.Store()
+    store.load(path=str(resource_dir("ontology") / SHAPES_FILE), format=ox.RdfFormat.TURTLE)
+    return store
+
+
+@cache
+def sparql_checks() -> tuple[Check, ...]:
+    """The shapes' sh:sparql constraints, each turned into one query over all its targets.
+
+    $this becomes ?this, bound by the shape's targets (sh:targetClass with subclasses,
+    sh:targetSubjectsOf); the text comes from the shapes file, never from a user.
+    """
+    rows = shapes_graph().query(
+        """SELECT ?shape ?select ?message
+                  (GROUP_CONCAT(DISTINCT STR(?class); separator=" ") AS ?classes)
+                  (GROUP_CONCAT(DISTINCT STR(?subjectsOf); separator=" ") AS ?subjects) {
+             ?shape sh:sparql ?c . ?c sh:select ?select .
+             OPTIONAL { ?c sh:message ?message }
+             OPTIONAL { ?shape sh:targetClass ?class }
+             OPTIONAL { ?shape sh:targetSubjectsOf ?subjectsOf }
+           } GROUP BY ?shape ?select ?message""",
+        prefixes=PREFIXES,
+    )
+    checks = []
+    for row in rows:
+        classes = row["classes"].value.split() if row["classes"] else []
+        subjects_of = row["subjects"].value.split() if row["subjects"] else []
+        targets = [f"{{ ?this a/rdfs:subClassOf* <{c}> }}" for c in classes]
+        targets += [f"{{ ?this <{p}> ?any }}" for p in subjects_of]
+        body = row["select"].value.replace("$this", "?this")
+        where = body.index("{", body.upper().index("WHERE"))
+        query = body[: where + 1] + " { " + " UNION ".join(targets) + " } " + body[where + 1 :]
+        message = row["message"].value if row["message"] else "SPARQL constraint not met"
+        checks.append(Check(query, message))
+    return tuple(checks)
+
+
+def validation_view(graph: ox.Store) -> ox.Store:
+    """``graph`` plus the ontology, which the checks' class and subclass patterns need."""
+    view = with_ontology(ox.Store())
+    view.extend(graph)
+    return view
+
+
 def core_problems(
     graph: ox.Store, focus: list[ox.NamedNode] | None, view: ox.Store | None = None
 ) -> list[Problem]:
     """Run the compiled core constraints on the graph plus the ontology; ``focus`` keeps only
     the results about those nodes (``None``: every node). ``view``: that union, if already made."""
+    return violations(compiled_checks(), graph, focus, view)
+
+
+def sparql_problems(
+    graph: ox.Store, focus: list[ox.NamedNode] | None, view: ox.Store | None = None
+) -> list[Problem]:
+    """Run the shapes' sh:sparql constraints, as ``core_problems`` runs the core ones."""
+    return violations(sparql_checks(), graph, focus, view)
+
+
+def violations(
+    checks: tuple[Check, ...], graph: ox.Store, focus: list[ox.NamedNode] | None, view: ox.Store | None
+) -> list[Problem]:
     if focus is not None and not focus:
         return []
     # Imported here, not above: kg.validation imports this module.
     from kg.validation import Problem
 
-    if view is None:
-        view = with_ontology(ox.Store())
-        view.extend(graph)
+    view = view if view is not None else validation_view(graph)
     wanted = None if focus is None else {n.value for n in focus}
     problems = set()
-    for check in compiled_checks():
-        for row in view.query(check.query, prefixes=PREFIXES, use_default_graph_as_union=True):
+    for check in checks:
+        solutions = view.query(check.query, prefixes=PREFIXES, use_default_graph_as_union=True)
+        names = [v.value for v in solutions.variables]
+        for row in solutions:
             if wanted is not None and row["this"].value not in wanted:
                 continue
-            path, value = row["path"], row["value"]
+            values = {name: row[name] for name in names}
+            path, value = values.get("path"), values.get("value")
             problems.add(
                 Problem(
                     focus=compact(row["this"]),
                     path=compact(path) if path is not None else "",
-                    message=fill(check.message, {"this": row["this"], "path": path, "value": value}),
+                    message=fill(check.message, values),
                     value=compact(value) if value is not None else "",
                 )
             )

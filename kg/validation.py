@@ -19,7 +19,6 @@ from kg.errors import KgError, ValidationError
 from kg.resources import resource_dir
 from kg.vocabulary import (
     ONTOLOGY_FILES,
-    PREFIXES,
     RDF_TYPE,
     closest,
     compact,
@@ -97,7 +96,7 @@ def validate_graph(
     """SHACL plus the vocabulary check; ``focus`` limits SHACL to those nodes.
 
     The "kg" engine runs every shape as SPARQL on Oxigraph (kg/constraints.py for the core
-    constraints, ``sparql_problems`` for sh:sparql); "pyshacl" runs the core constraints through
+    constraints and its sh:sparql ones); "pyshacl" runs the core constraints through
     pySHACL instead, the reference implementation, which tests show agrees but is far slower.
     """
     problems = vocabulary_problems(q for q in graph)
@@ -108,7 +107,7 @@ def shape_problems(
     graph: ox.Store, focus: list[ox.NamedNode] | None, engine: str = "kg", view: ox.Store | None = None
 ) -> list[Problem]:
     """Every shape's findings over ``graph``, on one data-plus-ontology ``view`` (made if not given)."""
-    from kg.constraints import core_problems
+    from kg.constraints import core_problems, sparql_problems, validation_view
 
     if engine not in ENGINES:
         raise KgError(f"unknown validation engine '{engine}'; choose one of {', '.join(ENGINES)}")
@@ -117,14 +116,6 @@ def shape_problems(
     view = view if view is not None else validation_view(graph)
     core = core_problems(graph, focus, view) if engine == "kg" else shacl_problems(graph, focus)
     return core + sparql_problems(graph, focus, view)
-
-
-def validation_view(graph: ox.Store) -> ox.Store:
-    from kg.store import with_ontology
-
-    view = with_ontology(ox.Store())
-    view.extend(graph)
-    return view
 
 
 def check_change(graph: ox.Store, added: set[ox.Quad], removed: set[ox.Quad]) -> None:
@@ -264,73 +255,6 @@ def shacl_problems(graph: ox.Store, focus: list[ox.NamedNode] | None) -> list[Pr
                 value=short(value) if value is not None else "",
             )
         )
-    return problems
-
-
-@dataclass(frozen=True)
-class SparqlConstraint:
-    """One sh:sparql constraint of a node shape, ready to run on Oxigraph over all its targets."""
-
-    query: str
-    message: str
-
-
-@cache
-def sparql_constraints() -> tuple[SparqlConstraint, ...]:
-    """The SPARQL constraints of ontology/shapes.ttl, each turned into one query over all targets.
-
-    $this becomes ?this, bound by the shape's targets (sh:targetClass with subclasses,
-    sh:targetSubjectsOf); the text comes from the shapes file, never from a user.
-    """
-    shapes = ox.Store()
-    shapes.load(path=str(resource_dir("ontology") / "shapes.ttl"), format=ox.RdfFormat.TURTLE)
-    rows = shapes.query(
-        """SELECT ?shape ?select ?message
-                  (GROUP_CONCAT(DISTINCT STR(?class); separator=" ") AS ?classes)
-                  (GROUP_CONCAT(DISTINCT STR(?subjectsOf); separator=" ") AS ?subjects) {
-             ?shape sh:sparql ?c . ?c sh:select ?select .
-             OPTIONAL { ?c sh:message ?message }
-             OPTIONAL { ?shape sh:targetClass ?class }
-             OPTIONAL { ?shape sh:targetSubjectsOf ?subjectsOf }
-           } GROUP BY ?shape ?select ?message""",
-        prefixes=PREFIXES,
-    )
-    constraints = []
-    for row in rows:
-        classes = row["classes"].value.split() if row["classes"] else []
-        subjects_of = row["subjects"].value.split() if row["subjects"] else []
-        targets = [f"{{ ?this a/rdfs:subClassOf* <{c}> }}" for c in classes]
-        targets += [f"{{ ?this <{p}> ?any }}" for p in subjects_of]
-        body = row["select"].value.replace("$this", "?this")
-        where = body.index("{", body.upper().index("WHERE"))
-        query = body[: where + 1] + " { " + " UNION ".join(targets) + " } " + body[where + 1 :]
-        message = row["message"].value if row["message"] else "SPARQL constraint not met"
-        constraints.append(SparqlConstraint(query, message))
-    return tuple(constraints)
-
-
-def sparql_problems(
-    graph: ox.Store, focus: list[ox.NamedNode] | None, view: ox.Store | None = None
-) -> list[Problem]:
-    """Run the shapes' SPARQL constraints on Oxigraph (data plus ontology) and report violations."""
-    if focus is not None and not focus:
-        return []
-    from kg.constraints import fill
-
-    view = view if view is not None else validation_view(graph)
-    wanted = None if focus is None else {n.value for n in focus}
-    problems = []
-    for constraint in sparql_constraints():
-        solutions = view.query(constraint.query, prefixes=PREFIXES, use_default_graph_as_union=True)
-        variables = solutions.variables
-        for row in solutions:
-            this = row["this"]
-            if wanted is not None and this.value not in wanted:
-                continue
-            values = {v.value: row[v] for v in variables}
-            message = fill(constraint.message, values)
-            path = values.get("path")
-            problems.append(Problem(compact(this), compact(path) if path is not None else "", message))
     return problems
 
 
