@@ -11,9 +11,9 @@ which running the same import again completes (adding a triple twice keeps one).
 from __future__ import annotations
 
 import csv
-import re
+import itertools
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def import_files(store: Store, paths: list[Path], progress: Progress | None = No
     """Parse, check and merge ``paths`` into ``store``: all of them or nothing."""
     store.check_writable()
     with tempfile.TemporaryDirectory(prefix="kg-import-") as folder:
-        staging = ox.Store(folder) if isinstance(store, OxigraphStore) else ox.Store()
+        staging = ox.Store(folder) if stages_on_disk(store, paths) else ox.Store()
         try:
             return staged_import(store, staging, paths, progress)
         except KgError as exc:
@@ -78,27 +78,30 @@ def import_files(store: Store, paths: list[Path], progress: Progress | None = No
             del staging
 
 
+# In memory the checks run about three times faster than on RocksDB, at about 360 bytes a
+# triple; above this much input (some 1.5M triples of Turtle, 0.5M of N-Triples) an import
+# into Oxigraph stages on disk, so that memory stays bounded whatever the size.
+STAGE_IN_MEMORY_BYTES = 48 << 20
+
+
+def stages_on_disk(store: Store, paths: list[Path]) -> bool:
+    if not isinstance(store, OxigraphStore):
+        return False
+    return sum(Path(p).stat().st_size for p in paths if Path(p).is_file()) > STAGE_IN_MEMORY_BYTES
+
+
 def staged_import(
     store: Store, staging: ox.Store, paths: list[Path], progress: Progress | None
 ) -> ImportResult:
-    from kg.validation import Report, shape_problems, vocabulary_problems
+    from kg.validation import Report, graph_vocabulary_problems, shape_problems
 
     read = 0
     for path in paths:
         read += stage(staging, Path(path), progress, store)
-    problems = iri_problems(staging) or vocabulary_problems(
-        staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
-    )
+    problems = iri_problems(staging) or graph_vocabulary_problems(staging)
     if problems:
         raise_invalid(Report(problems[:200]), paths)
-    imported = sorted(
-        {
-            q.subject
-            for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
-            if isinstance(q.subject, ox.NamedNode)
-        },
-        key=str,
-    )
+    imported = distinct_iris(staging, "SELECT DISTINCT ?n { ?n ?p ?o FILTER(isIRI(?n)) }")
     with store.locked():
         add_neighbourhood(store, staging)
         # The checks run on the staging store itself: no in-memory copy of a large import.
@@ -140,9 +143,7 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None, store: Store
         ) from None
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if fmt == ox.RdfFormat.N_QUADS and any(
-        q.graph_name != ox.DefaultGraph() for q in staging.quads_for_pattern(None, None, None)
-    ):
+    if fmt == ox.RdfFormat.N_QUADS and any(True for _ in staging.named_graphs()):
         raise KgError(f"{path}: named graphs are not imported; kg keeps its data in one graph")
     count = len(staging) - before
     if progress:
@@ -150,16 +151,9 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None, store: Store
     return count
 
 
-def chunks(items, size: int):
-    chunk = []
-    for item in items:
-        chunk.append(
-            ox.Quad(item.subject, item.predicate, item.object, getattr(item, "graph_name", ox.DefaultGraph()))
-        )
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+def chunks(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
         yield chunk
 
 
@@ -246,35 +240,29 @@ def placed_links(path: Path, links: list, store: Store) -> list[ox.Triple]:
     return triples
 
 
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def iri_problems(staging: ox.Store) -> list:
-    """What the parser let through but kg refuses: IRIs outside http, https and urn or bad
-    slugs, and literals holding a NUL or a lone surrogate."""
+    """What the parser let through but kg refuses: IRIs outside http, https and urn, bad
+    slugs, and literals holding a NUL (a lone surrogate cannot reach a pyoxigraph literal)."""
     from kg.errors import TermError
     from kg.validation import Problem
     from kg.vocabulary import checked_iri
 
-    seen: set[str] = set()
     problems = []
-    for quad in staging.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        for term in (quad.subject, quad.predicate, quad.object):
-            if isinstance(term, ox.NamedNode) and term.value not in seen:
-                seen.add(term.value)
-                try:
-                    checked_iri(term.value)
-                except TermError as exc:
-                    problems.append(Problem(f"<{term.value}>", "", str(exc)))
-            if isinstance(term, ox.Literal) and ("\x00" in term.value or LONE_SURROGATE.search(term.value)):
-                problems.append(
-                    Problem(
-                        compact(quad.subject),
-                        compact(quad.predicate),
-                        "a literal holds a NUL or a lone surrogate",
-                    )
-                )
+    every_iri = "SELECT DISTINCT ?n { { ?n ?p ?o } UNION { ?s ?n ?o } UNION { ?s ?p ?n } FILTER(isIRI(?n)) }"
+    for iri in distinct_iris(staging, every_iri):
+        try:
+            checked_iri(iri.value)
+        except TermError as exc:
+            problems.append(Problem(f"<{iri.value}>", "", str(exc)))
+    nul = 'SELECT ?s ?p { ?s ?p ?o FILTER(isLiteral(?o) && CONTAINS(STR(?o), "\\u0000")) }'
+    for row in staging.query(nul):
+        problems.append(Problem(compact(row["s"]), compact(row["p"]), "a literal holds a NUL"))
     return problems
+
+
+def distinct_iris(graph: ox.Store, query: str) -> list[ox.NamedNode]:
+    """The ?n of ``query`` over the default graph, sorted; the scan runs in Oxigraph, not Python."""
+    return sorted((row["n"] for row in graph.query(query)), key=str)
 
 
 def paragraph_number(text: str | None) -> int | None:
@@ -292,13 +280,8 @@ def add_neighbourhood(store: Store, staging: ox.Store) -> None:
     if isinstance(store, TurtleStore):
         staging.extend(ox.Quad(t.subject, t.predicate, t.object, CONTEXT) for t in store.triples())
         return
-    nodes = {q.subject for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())}
-    nodes |= {
-        q.object
-        for q in staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
-        if isinstance(q.object, ox.NamedNode)
-    }
-    existing = store.neighbourhood([n for n in nodes if isinstance(n, ox.NamedNode)])
+    nodes = distinct_iris(staging, "SELECT DISTINCT ?n { { ?n ?p ?o } UNION { ?s ?p ?n } FILTER(isIRI(?n)) }")
+    existing = store.neighbourhood(nodes)
     staging.extend(ox.Quad(q.subject, q.predicate, q.object, CONTEXT) for q in existing)
 
 

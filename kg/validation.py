@@ -8,6 +8,7 @@ class used must be declared by the ontology, so a misspelled term gets the close
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ def validate_graph(
     constraints and its sh:sparql ones); "pyshacl" runs the core constraints through
     pySHACL instead, the reference implementation, which tests show agrees but is far slower.
     """
-    problems = vocabulary_problems(q for q in graph)
+    problems = graph_vocabulary_problems(graph)
     return Report(problems + shape_problems(graph, None if focus is None else list(focus), engine))
 
 
@@ -188,6 +189,29 @@ def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
                 )
             )
     return problems
+
+
+def graph_vocabulary_problems(graph: ox.Store) -> list[Problem]:
+    """``vocabulary_problems`` of a whole store: the distinct predicates, classes and link
+    properties are listed in Oxigraph, and only the quads using an unknown one are read."""
+    vocab = vocabulary()
+    statement_predicate = ox.NamedNode(STATEMENT_PREDICATE)
+    lists = [
+        ("SELECT DISTINCT ?t { ?s ?t ?o }", vocab.properties, lambda t: (None, t, None)),
+        ("SELECT DISTINCT ?t { ?s a ?t }", vocab.classes, lambda t: (None, RDF_TYPE, t)),
+        (
+            f"SELECT DISTINCT ?t {{ ?s <{STATEMENT_PREDICATE}> ?t }}",
+            vocab.link_properties,
+            lambda t: (None, statement_predicate, t),
+        ),
+    ]
+    suspects: list[ox.Quad] = []
+    for query, known, pattern in lists:
+        for row in graph.query(query):
+            if row["t"].value not in known:
+                found = graph.quads_for_pattern(*pattern(row["t"]), ox.DefaultGraph())
+                suspects += itertools.islice(found, 200)
+    return vocabulary_problems(suspects)
 
 
 @cache

@@ -31,7 +31,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.store import TurtleStore
+from kg.store import TurtleStore, open_store
 from tests.conftest import snapshot
 from tests.test_store import WRITER
 
@@ -913,12 +913,16 @@ BIG_TRIPLES = 300_000
 # The Turtle backend keeps the graph in memory by design (one file, rewritten whole: README
 # "Small by nature"); an import into it may take up to 2 KB per triple read.
 TURTLE_BYTES_PER_TRIPLE = 2048
-# The Oxigraph backend stages an import on disk "so memory stays bounded" (README): its peak
-# must not grow with the file; 256 MB is room for kg, Oxigraph's caches and one chunk.
+# The Oxigraph backend stages an import above kg.transfer.STAGE_IN_MEMORY_BYTES on disk "so
+# memory stays bounded" (README): its peak must not grow with the file; 256 MB is room for kg,
+# Oxigraph's caches and one chunk. Below that size it stages in memory, also within 256 MB here.
 OXIGRAPH_PEAK_MB = 256
 MEASURE = """
-import resource, sys
+import os, resource, sys
+import kg.transfer
 from kg.cli import cli
+if os.environ.get("KG_TEST_STAGE_ON_DISK"):
+    kg.transfer.STAGE_IN_MEMORY_BYTES = 0
 try:
     cli.main(sys.argv[1:], prog_name="kg")
 finally:
@@ -935,7 +939,11 @@ def big_imports(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess
 
     folder = tmp_path_factory.mktemp("big")
     data = write(folder, "big.ttl", generate(BIG_TRIPLES))
-    specs = {"turtle": str(folder / "store.ttl"), "oxigraph": f"oxigraph:{folder / 'db'}"}
+    specs = {
+        "turtle": str(folder / "store.ttl"),
+        "oxigraph": f"oxigraph:{folder / 'db'}",
+        "oxigraph staged on disk": f"oxigraph:{folder / 'db-disk'}",
+    }
     for spec in specs.values():
         init_store(spec, empty=True)
     procs = {
@@ -944,6 +952,7 @@ def big_imports(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "KG_TEST_STAGE_ON_DISK": "1" if "disk" in name else ""},
         )
         for name, spec in specs.items()
     }
@@ -968,11 +977,13 @@ def test_oversized_import_into_turtle_is_bounded_or_refused(big_imports) -> None
     assert peak_kb * 1024 < TURTLE_BYTES_PER_TRIPLE * read, f"peak {peak_kb // 1024} MB for {read} triples"
 
 
-def test_oversized_import_into_oxigraph_has_bounded_memory(big_imports) -> None:
-    proc, peak_kb, spec = big_imports["oxigraph"]
+@pytest.mark.parametrize("staging", ["oxigraph", "oxigraph staged on disk"])
+def test_oversized_import_into_oxigraph_has_bounded_memory(big_imports, staging: str) -> None:
+    proc, peak_kb, spec = big_imports[staging]
     assert_clean_exit(proc)
     assert proc.returncode == 0, proc.stderr
     assert peak_kb < OXIGRAPH_PEAK_MB * 1024, f"peak {peak_kb // 1024} MB"
+    assert open_store(spec).size() == int(re.search(r"(\d+) triples read", proc.stdout).group(1))
 
 
 # ---------------------------------------------------------------- faults: SIGKILL during a save
