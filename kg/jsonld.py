@@ -2,8 +2,10 @@
 
 JSON-LD expansion drops what it cannot turn into RDF without a word: a node whose ``@id`` is
 not an IRI, a property or type with a space in it, a term the context never defines, a bad
-language tag, a relative ``@id`` in a file without ``@base``. Oxigraph's parser follows the
-specification there, so an import would report success and lose the facts. This module walks
+language tag, a relative ``@id`` in a file without ``@base``, an unknown ``@keyword``, a
+blank-node property. Oxigraph's parser follows the specification there, so an import would
+report success and lose the facts. Data the format leaves uninterpreted (JSON literals, the
+keys of language, index, id and type maps) is skipped. This module walks
 the file's tokens as a stream (memory stays flat whatever the size) and refuses such files,
 naming the line, before anything is parsed.
 """
@@ -14,17 +16,29 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+
+import pyoxigraph as ox
 
 from kg.errors import ParseError
 from kg.vocabulary import FORBIDDEN_IRI_CHARS
 
 MAX_JSON_DEPTH = 1000
 MAX_PROBLEMS = 20
+BLOCK_CHARS = 1 << 16
 # A string (a key when a colon follows), a bracket, or a lone quote: the start of a string
 # that the block does not finish, which is carried into the next block.
 TOKEN = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")(\s*:)?|([{}\[\]])|"', re.DOTALL)
-LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+TRAILING_SPACE = re.compile(r"\s*\Z")
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# The keywords of JSON-LD 1.1; expansion drops any other key of the form @name.
+KEYWORDS = frozenset(
+    "@base @container @context @direction @graph @id @import @included @index @json @language "
+    "@list @nest @none @prefix @propagate @protected @reverse @set @type @value @version @vocab".split()
+)
+# A term with one of these containers maps data keys (languages, indexes, ids, types) to values.
+MAP_CONTAINERS = frozenset({"@language", "@index", "@id", "@type"})
 IRI_VALUED = frozenset({"@id", "@type", "@vocab", "@base", "@reverse"})
 
 
@@ -50,6 +64,8 @@ class Findings:
     has_base: bool = False
     has_remote_context: bool = False
     relative_ids: dict[str, int] = field(default_factory=dict)
+    type_terms: dict[str, int] = field(default_factory=dict)
+    data_terms: set[str] = field(default_factory=set)
 
     def add(self, line: int, message: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -69,24 +85,38 @@ class Reader:
         """Every string and bracket; numbers, literals, commas and colons are skipped."""
         carry = ""
         with open(self.path, encoding="utf-8", errors="surrogateescape") as handle:
-            for block in iter(lambda: handle.read(1 << 16), ""):
+            while True:
+                # A long string is carried whole: reading at least its length again keeps
+                # the rescans linear in the file's size.
+                block = handle.read(max(BLOCK_CHARS, len(carry)))
                 self.text = carry + block
                 cut = len(self.text)
                 for match in TOKEN.finditer(self.text):
-                    # A string at the very end may be a key whose colon is in the next block.
-                    if match.group() == '"' or (match.end() == len(self.text) and match.group(1)):
+                    if block and unfinished(match, self.text):
                         cut = match.start()
                         break
+                    if match.group() == '"':
+                        return  # a string the file never closes: the parser names the line
                     self.position = match.start()
                     yield match
+                if not block:
+                    return
                 self.first_line += self.text.count("\n", 0, cut)
                 carry = self.text[cut:]
-            if carry:
-                self.text, self.position = carry, 0
-                yield from TOKEN.finditer(carry)
 
     def line(self) -> int:
         return self.first_line + self.text.count("\n", 0, self.position)
+
+
+def unfinished(match: re.Match, text: str) -> bool:
+    """A string the block cuts off, or one that may be a key whose colon is in the next block."""
+    if match.group() == '"':
+        return True
+    return (
+        match.group(1) is not None
+        and match.group(2) is None
+        and bool(TRAILING_SPACE.match(text, match.end()))
+    )
 
 
 def check_jsonld(path: Path) -> None:
@@ -97,7 +127,7 @@ def check_jsonld(path: Path) -> None:
     for match in reader.tokens():
         string, colon, bracket = match.groups()
         if bracket == "{" or bracket == "[":
-            stack.append(opened(stack))
+            stack.append(opened(stack, findings))
             if len(stack) > MAX_JSON_DEPTH:
                 raise ParseError(
                     f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep; nothing was imported"
@@ -110,7 +140,7 @@ def check_jsonld(path: Path) -> None:
             stack[-1].key = decoded(string)
             on_key(stack[-1], stack[-1].key, reader, findings)
         elif stack and not stack[-1].opaque:
-            on_value(stack[-1], string, reader, findings)
+            on_value(stack, string, reader, findings)
     finish(findings)
     if findings.problems:
         line, message = min(findings.problems)
@@ -130,14 +160,15 @@ def decoded(token: str) -> str:
         return token[1:-1]  # the parser names the bad escape
 
 
-def opened(stack: list[Frame]) -> Frame:
+def opened(stack: list[Frame], findings: Findings) -> Frame:
     if not stack:
         return Frame(None, False, False)
     parent = stack[-1]
     # An array's values belong to the key that holds the array.
     owner = parent.key
-    # A JSON literal ("@value": {...}) is data, not JSON-LD.
-    opaque = parent.opaque or owner == "@value"
+    # A JSON literal ("@value": {...}, a term typed @json) and the keys of a language, index,
+    # id or type map are data, not JSON-LD.
+    opaque = parent.opaque or owner == "@value" or (not parent.in_context and owner in findings.data_terms)
     return Frame(owner, parent.in_context or owner == "@context", opaque)
 
 
@@ -149,19 +180,31 @@ def on_key(frame: Frame, key: str, reader: Reader, findings: Findings) -> None:
             findings.defined_terms.add(key)
         return
     if key.startswith("@"):
-        return
-    if ":" in key:
+        if key not in KEYWORDS and key[1:].isalpha():
+            findings.add(reader.line(), f"{key!r} is not a JSON-LD keyword, so JSON-LD would drop its values")
+    elif key.startswith("_:"):
+        findings.add(
+            reader.line(),
+            f"property {key!r} is a blank node, which RDF does not allow as a property, "
+            "so JSON-LD would drop its values",
+        )
+    elif ":" in key:
         check_iri(f"property {key!r}", key, "its values", reader, findings)
-    else:
-        if key not in findings.used_terms:
-            findings.used_terms[key] = reader.line()
+    elif key not in findings.used_terms:
+        findings.used_terms[key] = reader.line()
 
 
-def on_value(frame: Frame, token: str, reader: Reader, findings: Findings) -> None:
+def on_value(stack: list[Frame], token: str, reader: Reader, findings: Findings) -> None:
+    frame = stack[-1]
     key = frame.key
     if not key or (key[0] != "@" and not (frame.in_context and frame.owner == "@context")):
         return  # a plain literal: the common case, left undecoded
     value = decoded(token)
+    if frame.in_context and key in ("@container", "@type"):
+        # In a term definition, or in its "@container": [...] array one level down.
+        term = stack[-2].owner if frame.owner == key and len(stack) > 1 else frame.owner
+        if value in MAP_CONTAINERS or (key == "@type" and value == "@json"):
+            findings.data_terms.add(term)
     if key == "@context":
         findings.has_remote_context = True
         findings.add(
@@ -169,7 +212,7 @@ def on_value(frame: Frame, token: str, reader: Reader, findings: Findings) -> No
             f"the remote @context {value!r} is not fetched, as kg reads no network; copy it into the file",
         )
     elif key == "@language":
-        if not LANGUAGE_TAG.fullmatch(value):
+        if not is_language_tag(value):
             findings.add(
                 reader.line(),
                 f"{value!r} is not a language tag (like en or zh-Hans), so JSON-LD would drop the value",
@@ -181,16 +224,25 @@ def on_value(frame: Frame, token: str, reader: Reader, findings: Findings) -> No
     elif key in IRI_VALUED and not value.startswith("@"):
         dropped = "its node" if key == "@id" else "the type" if key == "@type" else "its values"
         check_iri(f"{key} {value!r}", value, dropped, reader, findings)
-        if key == "@type" and not frame.in_context and ":" not in value:
-            if value not in findings.used_terms:
-                findings.used_terms[value] = reader.line()
-        if key == "@id" and not frame.in_context and ":" not in value:
-            if value not in findings.relative_ids:
-                findings.relative_ids[value] = reader.line()
-    elif frame.in_context and frame.owner == "@context" and key and not key.startswith("@"):
+        relative = not SCHEME.match(value) and not value.startswith("_:")
+        if relative and not frame.in_context:
+            seen = findings.type_terms if key == "@type" else findings.relative_ids
+            if key in ("@type", "@id") and value not in seen:
+                seen[value] = reader.line()
+    elif frame.in_context and frame.owner == "@context" and not key.startswith("@"):
         check_iri(
             f"the @context term '{key}' maps to {value!r}, which", value, "its values", reader, findings
         )
+
+
+@lru_cache(maxsize=1024)
+def is_language_tag(tag: str) -> bool:
+    """What Oxigraph accepts as a language tag (BCP 47), which is what its parser keeps."""
+    try:
+        ox.Literal("", language=tag)
+    except ValueError:
+        return False
+    return True
 
 
 def check_iri(subject: str, value: str, dropped: str, reader: Reader, findings: Findings) -> None:
@@ -211,6 +263,14 @@ def finish(findings: Findings) -> None:
                     f"{term!r} is neither an IRI nor a term the @context defines, "
                     "so JSON-LD would drop its values",
                 )
+        if not findings.has_base:  # a type that is no term resolves against @base
+            for term, line in findings.type_terms.items():
+                if term not in findings.defined_terms:
+                    findings.add(
+                        line,
+                        f"@type {term!r} is neither an IRI nor a term the @context defines, "
+                        "so JSON-LD would drop the type",
+                    )
     if not findings.has_base:
         for value, line in findings.relative_ids.items():
             findings.add(

@@ -143,7 +143,8 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None, store: Store
         ) from None
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if fmt == ox.RdfFormat.N_QUADS and any(True for _ in staging.named_graphs()):
+    if any(True for _ in staging.named_graphs()):
+        # N-Quads, or JSON-LD's {"@id": ..., "@graph": [...]}: only the default graph is merged.
         raise KgError(f"{path}: named graphs are not imported; kg keeps its data in one graph")
     count = len(staging) - before
     if progress:
