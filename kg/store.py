@@ -227,8 +227,7 @@ class OxigraphStore(Store):
                 )
             check_tables(self.path)
             self._db = open_database(self.path)
-            if sync_ontology(self._db):
-                self._db.flush()
+            sync_ontology(self._db)
             record_tables(self.path)
             # Tables RocksDB finishes later (compactions) are recorded when kg lets the store go.
             weakref.finalize(self, record_tables, self.path)
@@ -329,20 +328,24 @@ def read_table_record(folder: Path) -> dict[str, list]:
     import json
 
     try:
-        return json.loads((folder / TABLE_RECORD).read_text(encoding="utf-8"))["tables"]
+        tables = json.loads((folder / TABLE_RECORD).read_text(encoding="utf-8"))["tables"]
+        if all(isinstance(v, list) and len(v) == 3 for v in tables.values()):
+            return tables
     except FileNotFoundError:
         return {}
-    except (ValueError, KeyError, TypeError):
-        raise StoreError(
-            f"{folder / TABLE_RECORD} is not kg's record of the store's table checksums; delete it "
-            "and kg starts a new record from the tables as they are now"
-        ) from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    raise StoreError(
+        f"{folder / TABLE_RECORD} is not kg's record of the store's table checksums; delete it "
+        "and kg starts a new record from the tables as they are now"
+    )
 
 
 def check_tables(folder: Path, full: bool = False) -> int:
     """Refuse a store whose recorded table files changed; ``full`` re-reads even unchanged
     files (bit rot keeps size and time). Returns how many tables were checked."""
     checked = 0
+    manifest_ns = manifest_time(folder)
     for name, (size, mtime_ns, digest) in read_table_record(folder).items():
         try:
             stat = (folder / name).stat()
@@ -354,20 +357,36 @@ def check_tables(folder: Path, full: bool = False) -> int:
             continue  # compacted away: RocksDB deletes tables it has merged
         checked += 1
         if now is None or now[2] != digest:
+            if manifest_ns is not None and mtime_ns > manifest_ns:
+                # Recorded but never entered in the MANIFEST (a compaction cut off by a crash):
+                # not part of the store, and RocksDB deletes it when it opens.
+                continue
             raise damaged(folder, f"the table file {name} changed after RocksDB wrote it")
     return checked
 
 
+def manifest_time(folder: Path) -> int | None:
+    """When RocksDB last wrote the MANIFEST, the log of which tables make up the store."""
+    try:
+        return (folder / (folder / "CURRENT").read_text().strip()).stat().st_mtime_ns
+    except (OSError, ValueError):
+        return None
+
+
 def record_tables(folder: Path) -> None:
-    """Add finished table files to the record and drop deleted ones; known entries stay as
-    first seen, so a later change to them is still found."""
+    """Add finished table files to the record and drop deleted ones. A known entry keeps its
+    digest, so a later change is still found; its size and time follow a copy (same bytes)."""
     import json
 
     record = read_table_record(folder)
     tables = {}
     for path in sorted(folder.glob("*.sst")):
         try:
-            entry = record.get(path.name) or table_digest(path)
+            entry = record.get(path.name)
+            stat = path.stat()
+            if entry is None or (stat.st_size, stat.st_mtime_ns) != tuple(entry[:2]):
+                now = table_digest(path)
+                entry = now if now and (entry is None or now[2] == entry[2]) else entry
         except FileNotFoundError:
             continue
         if entry:

@@ -30,7 +30,7 @@ from kg.store import (
     serialize_turtle,
     with_ontology,
 )
-from kg.vocabulary import compact
+from kg.vocabulary import CBR, compact
 
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -66,7 +66,8 @@ class ImportResult:
 def import_files(store: Store, paths: list[Path], progress: Progress | None = None) -> ImportResult:
     """Parse, check and merge ``paths`` into ``store``: all of them or nothing."""
     store.check_writable()
-    with tempfile.TemporaryDirectory(prefix="kg-import-") as folder:
+    # ignore_cleanup_errors: after an unexpected error the staging database may still be open.
+    with tempfile.TemporaryDirectory(prefix="kg-import-", ignore_cleanup_errors=True) as folder:
         staging = ox.Store(folder) if stages_on_disk(store, paths) else ox.Store()
         try:
             return staged_import(store, staging, paths, progress)
@@ -96,13 +97,16 @@ def staged_import(
     from kg.validation import Report, graph_vocabulary_problems, shape_problems
 
     read = 0
+    links: list[LinkRow] = []
     for path in paths:
-        read += stage(staging, Path(path), progress, store)
+        read += stage(staging, Path(path), progress, links)
     problems = iri_problems(staging) or graph_vocabulary_problems(staging)
     if problems:
         raise_invalid(Report(problems[:200]), paths)
-    imported = distinct_iris(staging, "SELECT DISTINCT ?n { ?n ?p ?o FILTER(isIRI(?n)) }")
     with store.locked():
+        # Placed under the lock, against the store as it is and every file of this import.
+        read += place_links(store, staging, links)
+        imported = distinct_iris(staging, "SELECT DISTINCT ?n { ?n ?p ?o FILTER(isIRI(?n)) }")
         add_neighbourhood(store, staging)
         # The checks run on the staging store itself: no in-memory copy of a large import.
         with_ontology(staging)
@@ -113,10 +117,11 @@ def staged_import(
     return ImportResult(len(paths), read, new)
 
 
-def stage(staging: ox.Store, path: Path, progress: Progress | None, store: Store) -> int:
-    """Parse one file into the staging graph; an error names the file and line."""
+def stage(staging: ox.Store, path: Path, progress: Progress | None, links: list[LinkRow]) -> int:
+    """Parse one file into the staging graph, and a CSV file's link rows into ``links``; an
+    error names the file and line."""
     if path.suffix.lower() == ".csv":
-        triples = csv_triples(path, store)
+        triples = csv_triples(path, links)
         staging.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         if progress:
             progress(len(triples))
@@ -158,12 +163,17 @@ def chunks(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
         yield chunk
 
 
-def csv_triples(path: Path, store: Store) -> list[ox.Triple]:
-    """Entities or links from a CSV file, mapped by its header (see README: Import).
+@dataclass(frozen=True)
+class LinkRow:
+    path: Path
+    line: int
+    spec: object  # kg.edits.LinkSpec, imported only when a CSV file is read
 
-    A link row is placed as `kg add link` places it: a row the store (or an earlier row)
-    already states adds nothing, and another source's reading becomes a statement beside it."""
-    from kg.edits import EntitySpec, LinkSpec, entity_triples
+
+def csv_triples(path: Path, links: list[LinkRow]) -> list[ox.Triple]:
+    """The entities of a CSV file, mapped by its header (see README: Import); its link rows,
+    every value checked, go to ``links`` for place_links."""
+    from kg.edits import EntitySpec, LinkSpec, entity_triples, link_statement_triples
 
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -174,7 +184,6 @@ def csv_triples(path: Path, store: Store) -> list[ox.Triple]:
         return []
     columns = set(rows[0])
     triples: list[ox.Triple] = []
-    links: list[tuple[int, LinkSpec]] = []
     for line, row in enumerate(rows, start=2):
         values = {k: (v or "").strip() for k, v in row.items() if k}
         try:
@@ -208,7 +217,8 @@ def csv_triples(path: Path, store: Store) -> list[ox.Triple]:
                     start=values.get("start") or None,
                     end=values.get("end") or None,
                 )
-                links.append((line, spec))
+                link_statement_triples(spec, ox.NamedNode(CBR + "link-check"))  # checks every value
+                links.append(LinkRow(path, line, spec))
             else:
                 raise KgError(
                     "the header names neither entities (id,type,label,source,...) nor links "
@@ -216,29 +226,35 @@ def csv_triples(path: Path, store: Store) -> list[ox.Triple]:
                 )
         except (KgError, ValueError) as exc:
             raise KgError(f"{path}:{line}: {exc}; nothing was imported") from None
-    return triples + placed_links(path, links, store)
+    return triples
 
 
-def placed_links(path: Path, links: list, store: Store) -> list[ox.Triple]:
+def place_links(store: Store, staging: ox.Store, links: list[LinkRow]) -> int:
+    """Add the CSV link rows to staging as `kg add link` places them: a row the store, another
+    file or an earlier row already states adds nothing, another source's reading becomes a
+    statement beside it (``-2``), and the same sources with other values are refused."""
     from kg.edits import link_statement_triples, placed_statement
+    from kg.store import neighbourhood_of
     from kg.vocabulary import node
 
     if not links:
-        return []
-    ends = {node(end) for _, spec in links for end in (spec.subject, spec.object)}
-    # The statements the store already holds between these participants, and the rows placed so far.
-    known = store.neighbourhood(sorted(ends, key=str))
-    triples: list[ox.Triple] = []
-    for line, spec in links:
+        return 0
+    ends = sorted({node(end) for row in links for end in (row.spec.subject, row.spec.object)}, key=str)
+    known = store.neighbourhood(ends)
+    known.extend(neighbourhood_of(staging, ends))
+    added = 0
+    for row in links:
         try:
-            link, stated = placed_statement(known, spec)
+            link, stated = placed_statement(known, row.spec)
         except KgError as exc:
-            raise KgError(f"{path}:{line}: {exc}; nothing was imported") from None
+            raise KgError(f"{row.path}:{row.line}: {exc}; nothing was imported") from None
         if not stated:
-            new = link_statement_triples(spec, link)
-            known.extend(ox.Quad(t.subject, t.predicate, t.object) for t in new)
-            triples += new
-    return triples
+            triples = link_statement_triples(row.spec, link)
+            quads = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+            known.extend(quads)
+            staging.extend(quads)
+            added += len(quads)
+    return added
 
 
 def iri_problems(staging: ox.Store) -> list:

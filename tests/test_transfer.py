@@ -130,6 +130,46 @@ def test_csv_links_are_placed_as_kg_add_link_places_them(any_kg, store_spec, tmp
     assert snapshot(store_spec) == before
 
 
+def test_csv_links_across_files_of_one_import_are_placed_together(any_kg, store_spec, tmp_path) -> None:
+    row = "cbr:kaola,cbec:shipsVia,cbr:new-carrier,{weight},low,low,{source}\n"
+    carrier = write(tmp_path, "carrier.ttl", NEW_TTL)
+    a = write(tmp_path, "a.csv", LINK_HEADER + row.format(weight=0.3, source="cbr:source-market-analysis"))
+    b = write(
+        tmp_path, "b.csv", LINK_HEADER + row.format(weight=0.3, source="cbr:source-kg-analyst-judgement")
+    )
+    assert any_kg("import", str(carrier), str(a), str(b)).exit_code == 0
+    links = {s for s, p, o in snapshot(store_spec) if s.startswith(CBR + "link-kaola-shipsvia-new-carrier")}
+    assert links == {CBR + "link-kaola-shipsvia-new-carrier", CBR + "link-kaola-shipsvia-new-carrier-2"}
+    same_twice = [
+        write(
+            tmp_path, f"{name}.csv", LINK_HEADER + row.format(weight=0.5, source="cbr:source-ssopdot-12573")
+        )
+        for name in ("c", "d")
+    ]
+    assert any_kg("import", *map(str, same_twice)).exit_code == 0
+    links = {s for s, p, o in snapshot(store_spec) if s.startswith(CBR + "link-kaola-shipsvia-new-carrier")}
+    assert len(links) == 3  # a third reading, in two files, is one statement
+    other = write(tmp_path, "e.csv", LINK_HEADER + row.format(weight=0.9, source="cbr:source-ssopdot-12573"))
+    result = any_kg("import", str(other))
+    assert result.exit_code == 1, result.output
+    assert f"Error: {other}:2: cbr:kaola cbec:shipsVia cbr:new-carrier is already stated" in result.output
+
+
+def test_a_bad_value_in_a_csv_link_row_names_its_line(any_kg, tmp_path) -> None:
+    for value, message in (
+        ("abc", "--weight 'abc' is not a number"),
+        ("1.5", "--weight"),
+    ):
+        path = write(
+            tmp_path,
+            "bad.csv",
+            LINK_HEADER + f"cbr:kaola,cbec:shipsVia,cbr:cainiao,{value},low,low,cbr:source-market-analysis\n",
+        )
+        result = any_kg("import", str(path))
+        assert result.exit_code == 1 and f"Error: {path}:2: {message}" in result.output, result.output
+        assert result.output.strip().endswith("nothing was imported"), result.output
+
+
 def test_csv_errors_name_the_line(any_kg, tmp_path) -> None:
     path = write(
         tmp_path,
