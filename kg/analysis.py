@@ -251,12 +251,17 @@ def dominator_findings(net: nx.MultiDiGraph) -> list[Finding]:
     held: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     exit_node = ("__exit__",)
     for chain, deps in chain_graphs(net).items():
-        condensed = nx.condensation(deps)
+        components = list(nx.strongly_connected_components(deps))
+        component_of = {n: i for i, members in enumerate(components) for n in members}
+        # A terminal component has no dependency leaving it: its members are where paths end.
+        terminal = [
+            members
+            for i, members in enumerate(components)
+            if all(component_of[o] == i for n in members for o in deps.successors(n))
+        ]
         reverse = nx.DiGraph()
         reverse.add_edges_from((o, s) for s, o in deps.edges())
-        for component in condensed:
-            if condensed.out_degree(component) == 0:
-                reverse.add_edges_from((exit_node, n) for n in condensed.nodes[component]["members"])
+        reverse.add_edges_from((exit_node, n) for members in terminal for n in members)
         idom = nx.immediate_dominators(reverse, exit_node)
         for node in deps:
             if not is_participant(net, node) or deps.out_degree(node) == 0:
@@ -279,11 +284,9 @@ def dominator_findings(net: nx.MultiDiGraph) -> list[Finding]:
 
 def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
     """Articulation points and bridges of the undirected dependency projection."""
-    from kg.network import dependency_graph, undirected
+    from kg.network import dependency_ties
 
-    view = undirected(dependency_graph(net))
-    view.remove_nodes_from([n for n in list(view) if view.degree(n) == 0])
-    points, bridges = cut_structure(view)
+    points, bridges = cut_structure(dependency_ties(net))
     findings = []
     for point, (pieces, cut_off_nodes) in sorted(points.items()):
         cut_off = sorted(n for n in cut_off_nodes if is_participant(net, n))
@@ -299,14 +302,15 @@ def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
         )
     for a, b, small in bridges:
         held = sorted(n for n in small if is_participant(net, n))
-        end = b if b in small else a
+        # Named from the side it holds, whichever way the search crossed it.
+        end, other = (b, a) if b in small else (a, b)
         findings.append(
             Finding(
                 end,
                 "bridge",
                 float(len(held)),
                 held,
-                f"the tie {label(net, a)} - {label(net, b)} is the only one joining "
+                f"the tie {label(net, end)} - {label(net, other)} is the only one joining "
                 f"{names(net, held) or label(net, end)} to the rest of the network",
             )
         )
@@ -432,9 +436,9 @@ def node_cut(net: nx.MultiDiGraph, sources: list[str], targets: list[str]) -> li
     """The smallest set of nodes whose removal cuts every dependency path between two sets."""
     import networkx as nx
 
-    from kg.network import dependency_graph, undirected
+    from kg.network import dependency_ties
 
-    view = undirected(dependency_graph(net))
+    view = dependency_ties(net)
     sources = [s for s in sources if s in view]
     targets = [t for t in targets if t in view and t not in sources]
     if not sources or not targets:

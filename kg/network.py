@@ -208,11 +208,11 @@ def chain_graphs(net: nx.MultiDiGraph) -> dict[str, nx.DiGraph]:
     return graphs
 
 
-def undirected(net: nx.MultiDiGraph | nx.DiGraph) -> nx.Graph:
-    """The undirected simple view, for articulation points and bridges."""
+def dependency_ties(net: nx.MultiDiGraph) -> nx.Graph:
+    """The undirected simple graph of dependency links between distinct nodes, for
+    articulation points, bridges and node cuts (nodes without one are left out)."""
     import networkx as nx
 
-    view = nx.Graph()
-    view.add_nodes_from(net.nodes(data=True))
-    view.add_edges_from((s, o) for s, o in net.edges() if s != o)
-    return view
+    ties = nx.Graph()
+    ties.add_edges_from((s, o) for s, o, dependency in net.edges(data="dependency") if dependency and s != o)
+    return ties

@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 
 from kg.analysis import centrality, chokepoints, cut_structure, single_sourcing, to_igraph
-from kg.network import Filters, dependency_graph, project, undirected
+from kg.network import Filters, dependency_graph, dependency_ties, project
 from tests.graphs import random_ecosystem, store
 
 CBR = "https://w3id.org/cbec/resource/"
@@ -116,8 +116,14 @@ def test_networkx_and_igraph_agree(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", [4, 5, 6])
 def test_cut_structure_matches_networkx_and_igraph(seed: int) -> None:
-    view = undirected(dependency_graph(project(store(*random_ecosystem(150, 180, seed)))))
-    view.remove_nodes_from([n for n in list(view) if view.degree(n) == 0])
+    net = project(store(*random_ecosystem(150, 180, seed)))
+    view = dependency_ties(net)
+    # The same ties as the collapsed dependency graph, seen undirected without its isolated nodes.
+    collapsed = dependency_graph(net).to_undirected()
+    collapsed.remove_edges_from(nx.selfloop_edges(collapsed))
+    collapsed.remove_nodes_from([n for n in list(collapsed) if collapsed.degree(n) == 0])
+    assert {frozenset(e) for e in view.edges()} == {frozenset(e) for e in collapsed.edges()}
+    assert set(view) == set(collapsed)
     points, bridges = cut_structure(view)
     assert set(points) == set(nx.articulation_points(view))
     assert {frozenset(b[:2]) for b in bridges} == {frozenset(b) for b in nx.bridges(view)}
