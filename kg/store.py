@@ -397,7 +397,7 @@ def record_tables(folder: Path) -> None:
             atomic_write(folder / TABLE_RECORD, json.dumps({"tables": tables}, indent=1).encode())
 
 
-def sync_ontology(db: ox.Store) -> bool:
+def sync_ontology(db: ox.Store) -> None:
     """Keep the ontology named graph equal to the ontology files of this kg version.
 
     Blank nodes (owl:unionOf lists) get new ids on every parse, so graphs are compared by a
@@ -408,13 +408,12 @@ def sync_ontology(db: ox.Store) -> bool:
         ONTOLOGY_GRAPH, ox.NamedNode(PREFIXES["dcterms"] + "identifier"), fingerprint, ONTOLOGY_GRAPH
     )
     if marker in db:
-        return False
+        return
     db.clear_graph(ONTOLOGY_GRAPH)
     db.extend(
         [ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store()] + [marker]
     )
     db.flush()
-    return True
 
 
 def ontology_fingerprint() -> str:
