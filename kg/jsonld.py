@@ -39,7 +39,7 @@ KEYWORDS = frozenset(
 )
 # A term with one of these containers maps data keys (languages, indexes, ids, types) to values.
 MAP_CONTAINERS = frozenset({"@language", "@index", "@id", "@type"})
-IRI_VALUED = frozenset({"@id", "@type", "@vocab", "@base", "@reverse"})
+IRI_VALUED = frozenset({"@id", "@type", "@reverse"})
 
 
 class Frame:

@@ -71,11 +71,9 @@ DROPPED = {
 }
 
 
-def write(folder: Path, document, separators=(", ", ": ")) -> Path:
+def write(folder: Path, document) -> Path:
     path = folder / "doc.jsonld"
-    path.write_text(
-        json.dumps(document, indent=1, separators=separators, ensure_ascii=False), encoding="utf-8"
-    )
+    path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
     return path
 
 
