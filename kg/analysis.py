@@ -9,11 +9,12 @@ points and bridges come from one linear depth-first search (``cut_structure``).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kg.errors import KgError
 from kg.network import local
+from kg.simulation import DEFAULT_THRESHOLD, Shock, World, impact, impact_candidates, sample
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -25,14 +26,6 @@ SAMPLE_SIZE = 500
 HARMONIC_SAMPLE_SIZE = 200
 SAMPLE_SEED = 42
 KATZ_ALPHA = 0.05
-DEFAULT_THRESHOLD = 0.5
-# The April 2016 "new policies" came as one package: the tax notice and the positive list were
-# both in force from 8 April 2016, so the replay applies both, on the graph as of that day.
-REPLAY_POLICIES = (
-    "https://w3id.org/cbec/resource/tax-2016",
-    "https://w3id.org/cbec/resource/positive-list-2016",
-)
-REPLAY_DATE = "2016-04-08"
 ENGINES = ("auto", "networkx", "igraph")
 # Above this many nodes "auto" hands the heavy measures to igraph.
 COMPILED_ABOVE = 3000
@@ -208,10 +201,12 @@ class Finding:
     score: float
     participants: list[str]
     reason: str
-    chain: str | None = None
+    chain: str
+    probability: dict[str, float] | None = None
+    losses: float = 0.0
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "node": self.node,
             "kind": self.kind,
             "score": self.score,
@@ -219,6 +214,22 @@ class Finding:
             "reason": self.reason,
             "chain": self.chain,
         }
+        if self.probability is not None:
+            out["probability"] = self.probability
+        return out
+
+
+class Findings(list):
+    """Findings, strongest first, with notes on what could not be found and why."""
+
+    def __init__(self, findings=(), notes: list[str] | None = None) -> None:
+        super().__init__(findings)
+        self.notes = notes or []
+
+
+ALL_CHAINS = "all"
+# How many of the participants an impact finding fells its reason names.
+REASON_NAMES = 4
 
 
 def label(net: nx.MultiDiGraph, node: str) -> str:
@@ -233,27 +244,114 @@ def names(net: nx.MultiDiGraph, nodes: list[str], most: int = 4) -> str:
 
 
 def is_participant(net: nx.MultiDiGraph, node: str) -> bool:
-    return net.nodes[node].get("kind") not in ("Policy", "Zone")
+    return net.nodes[node].get("top") == "Participant"
+
+
+def candidate(net: nx.MultiDiGraph, node: str) -> bool:
+    """A node a finding may name: a placeholder collective stands for many actors, so never."""
+    return not net.nodes[node].get("placeholder")
+
+
+def word(chain: str) -> str:
+    return chain.removesuffix("Chain").lower()
+
+
+def supply_graphs(net: nx.MultiDiGraph) -> dict[str, nx.DiGraph]:
+    """One DiGraph of supply links per chain (A -> B: A needs B), strongest reading kept."""
+    import networkx as nx
+
+    strongest: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
+    for s, o, d in net.edges(data=True):
+        if "SupplyRole" in d["roles"] and s != o:
+            edges = strongest[d["chain"]]
+            edges[(s, o)] = max(edges.get((s, o), -1.0), d["weight"] or 0.0)
+    graphs = {}
+    for chain, edges in sorted(strongest.items()):
+        graph = nx.DiGraph()
+        graph.add_edges_from((s, o, {"weight": w}) for (s, o), w in edges.items())
+        graphs[chain] = graph
+    return graphs
+
+
+def impact_findings(
+    net: nx.MultiDiGraph,
+    threshold: float = DEFAULT_THRESHOLD,
+    samples: int = 0,
+    seed: int = 0,
+    chain: str | None = None,
+) -> list[Finding]:
+    """Failure impact: every node's failure simulated alone (who falls, in which round, through
+    which links); score = participants that fall, ties broken by the sum of their losses."""
+    world = World.of(net)
+    findings = []
+    for node in impact_candidates(world, net):
+        outcome = impact(world, node, threshold, explain=False)
+        failed = outcome.failed
+        if not failed and not samples:
+            continue
+        # Words only for the failures the reason names.
+        for f in failed[:REASON_NAMES]:
+            f.causes = outcome.state.causes(world.index[f.node], f.chain, f.round, threshold)
+        iri = world.nodes[node]
+        probability = None
+        score = float(len(failed))
+        if samples:
+            spread = sample(world, Shock(fail={node}, fire={node}), samples, seed, threshold)
+            probability = {n: p for n, p in spread.probability.items() if p > 0}
+            if not probability:
+                continue
+            score = round(sum(probability.values()), 4)
+        chains = sorted(f.chain for f in failed) or [ALL_CHAINS]
+        findings.append(
+            Finding(
+                iri,
+                "impact",
+                score,
+                sorted(probability) if samples else sorted(f.node for f in failed),
+                impact_reason(net, iri, failed, probability),
+                chain or max(set(chains), key=lambda c: (chains.count(c), c)),
+                probability,
+                round(sum(f.loss for f in failed), 4),
+            )
+        )
+    return findings
+
+
+def impact_reason(net: nx.MultiDiGraph, node: str, failed: list, probability: dict | None) -> str:
+    if not failed:
+        return f"if {label(net, node)} fails, no participant falls at the point estimate" + (
+            f"; in the samples: {chance_text(net, probability)}" if probability else ""
+        )
+    parts = [
+        f"{label(net, f.node)} (round {f.round}: {f.causes[0] if f.causes else f.chain})"
+        for f in failed[:REASON_NAMES]
+    ]
+    more = f" and {len(failed) - REASON_NAMES} more" if len(failed) > REASON_NAMES else ""
+    text = f"if {label(net, node)} fails, {len(failed)} participant(s) fall: {'; '.join(parts)}{more}"
+    return text + (f"; in the samples: {chance_text(net, probability)}" if probability else "")
+
+
+def chance_text(net: nx.MultiDiGraph, probability: dict[str, float]) -> str:
+    top = sorted(probability.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
+    return ", ".join(f"{label(net, n)} falls in {p:.0%}" for n, p in top)
 
 
 def dominator_findings(net: nx.MultiDiGraph) -> list[Finding]:
-    """Per chain: the nodes on every dependency path of a participant (post-dominators).
+    """Per chain: the nodes on every supply path of a participant (post-dominators).
 
-    One post-dominator tree per chain: reverse the chain's dependency graph, join every
-    node of a terminal strongly connected component to a virtual exit, and take
-    dominators from that exit. X post-dominates A when every path of A's dependencies
-    in that chain, down to its ultimate dependencies, passes through X.
+    One post-dominator tree per chain: reverse the chain's supply graph, join every node
+    without a further supply (where paths end) to a virtual exit, and take dominators from
+    that exit. X post-dominates A when every path of A's supply in that chain, down to its
+    ultimate providers, passes through X. Business models and zones are nodes like any
+    other, so a model every path goes through is found.
     """
     import networkx as nx
 
-    from kg.network import chain_graphs
-
-    held: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    findings = []
     exit_node = ("__exit__",)
-    for chain, deps in chain_graphs(net).items():
+    for chain, deps in supply_graphs(net).items():
         components = list(nx.strongly_connected_components(deps))
         component_of = {n: i for i, members in enumerate(components) for n in members}
-        # A terminal component has no dependency leaving it: its members are where paths end.
         terminal = [
             members
             for i, members in enumerate(components)
@@ -263,57 +361,89 @@ def dominator_findings(net: nx.MultiDiGraph) -> list[Finding]:
         reverse.add_edges_from((o, s) for s, o in deps.edges())
         reverse.add_edges_from((exit_node, n) for members in terminal for n in members)
         idom = nx.immediate_dominators(reverse, exit_node)
+        held: dict[str, set[str]] = defaultdict(set)
         for node in deps:
             if not is_participant(net, node) or deps.out_degree(node) == 0:
                 continue
             step = idom.get(node)
             while step is not None and step != exit_node:
-                held[step][chain].add(node)
+                held[step].add(node)
                 step = idom.get(step)
-    findings = []
-    for node, by_chain in held.items():
-        everyone = sorted(set().union(*by_chain.values()))
-        parts = []
-        for chain, members in sorted(by_chain.items()):
-            word = chain.removesuffix("Chain").lower()
-            who = names(net, sorted(members))
-            parts.append(f"every {word} dependency of {who} passes through {label(net, node)}")
-        findings.append(Finding(node, "dominator", float(len(everyone)), everyone, "; ".join(parts)))
+        for node, members in held.items():
+            if not candidate(net, node):
+                continue
+            who = sorted(members)
+            findings.append(
+                Finding(
+                    node,
+                    "dominator",
+                    float(len(who)),
+                    who,
+                    f"every {word(chain)} supply path of {names(net, who)} passes through {label(net, node)}",
+                    chain,
+                )
+            )
     return findings
 
 
-def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
-    """Articulation points and bridges of the undirected dependency projection."""
-    from kg.network import dependency_ties
+def dependents_within(deps: nx.DiGraph, node: str, within: set[str]) -> set[str]:
+    """The nodes of ``within`` with a supply path to ``node`` that stays inside ``within``."""
+    found, frontier = set(), [node]
+    while frontier:
+        current = frontier.pop()
+        for dependent in deps.predecessors(current):
+            if dependent in within and dependent not in found:
+                found.add(dependent)
+                frontier.append(dependent)
+    return found
 
-    points, bridges = cut_structure(dependency_ties(net))
+
+def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
+    """Articulation points and bridges of each chain's supply ties, kept only where the part cut
+    off holds participants that depend on the node: they lose every provider outside their part.
+    A node's own providers, investors or parents cut off by its removal are not held by it."""
+    import networkx as nx
+
     findings = []
-    for point, (pieces, cut_off_nodes) in sorted(points.items()):
-        cut_off = sorted(n for n in cut_off_nodes if is_participant(net, n))
-        findings.append(
-            Finding(
-                point,
-                "articulation point",
-                float(len(cut_off)),
-                cut_off,
-                f"removing {label(net, point)} splits its part of the network in {pieces}: "
-                f"{names(net, cut_off) or 'no participant'} lose every tie to the rest",
-            )
-        )
-    for a, b, small in bridges:
-        held = sorted(n for n in small if is_participant(net, n))
-        # Named from the side it holds, whichever way the search crossed it.
-        end, other = (b, a) if b in small else (a, b)
-        findings.append(
-            Finding(
-                end,
-                "bridge",
-                float(len(held)),
-                held,
-                f"the tie {label(net, end)} - {label(net, other)} is the only one joining "
-                f"{names(net, held) or label(net, end)} to the rest of the network",
-            )
-        )
+    for chain, deps in supply_graphs(net).items():
+        ties = nx.Graph(deps.to_undirected(as_view=True))
+        points, bridges = cut_structure(ties)
+        for point, (pieces, cut_off) in sorted(points.items()):
+            held = sorted(n for n in dependents_within(deps, point, set(cut_off)) if is_participant(net, n))
+            if held and candidate(net, point):
+                findings.append(
+                    Finding(
+                        point,
+                        "articulation point",
+                        float(len(held)),
+                        held,
+                        f"removing {label(net, point)} cuts {names(net, held)} off from the rest of the "
+                        f"{word(chain)} network: every supply path of theirs that leaves their part runs "
+                        f"through {label(net, point)}",
+                        chain,
+                    )
+                )
+        for a, b, small in bridges:
+            side = set(small)
+            dependent, provider = (a, b) if a in side else (b, a)
+            # Only a side that depends across the tie is cut off from its providers by it.
+            if not deps.has_edge(dependent, provider) or not candidate(net, provider):
+                continue
+            reach = dependents_within(deps, dependent, side) | {dependent}
+            held = sorted(n for n in reach if is_participant(net, n))
+            # A lone node on one link is single sourcing, not a part of the network cut off.
+            if held and len(side) > 1:
+                findings.append(
+                    Finding(
+                        provider,
+                        "bridge",
+                        float(len(held)),
+                        held,
+                        f"the {word(chain)} link {label(net, dependent)} -> {label(net, provider)} is the "
+                        f"only one joining {names(net, held)} to the rest of the {word(chain)} network",
+                        chain,
+                    )
+                )
     return findings
 
 
@@ -408,41 +538,46 @@ def depth_first(view, root, order, disc, low, size, separated, tree_edges) -> No
 
 
 def single_sourcing(net: nx.MultiDiGraph) -> list[Finding]:
-    """A participant with exactly one provider in a chain where that link is of high criticality."""
+    """A participant with exactly one supply provider in a chain, where that link is of high criticality."""
     providers: dict[tuple[str, str], set[str]] = defaultdict(set)
     critical: dict[tuple[str, str], set[str]] = defaultdict(set)
     for s, o, d in net.edges(data=True):
-        if not d["dependency"] or d["predicate"] in ("partOf", "subjectTo", "regulatedBy"):
+        if "SupplyRole" not in d["roles"]:
             continue
         providers[(s, d["chain"])].add(o)
         if d["criticality"] == "High":
             critical[(s, d["chain"])].add(o)
-    held: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    held: dict[tuple[str, str], list[str]] = defaultdict(list)
     for (participant, chain), only in providers.items():
-        if len(only) == 1 and critical[(participant, chain)] == only:
-            held[next(iter(only))].append((participant, chain))
+        if len(only) == 1 and critical[(participant, chain)] == only and is_participant(net, participant):
+            held[(next(iter(only)), chain)].append(participant)
     findings = []
-    for provider, pairs in sorted(held.items()):
-        who = sorted({p for p, _ in pairs})
-        what = "; ".join(
-            f"{label(net, p)} has no {c.removesuffix('Chain').lower()} alternative to {label(net, provider)}"
-            for p, c in sorted(pairs)
-        )
-        findings.append(Finding(provider, "single source", float(len(who)), who, what))
+    for (provider, chain), who in sorted(held.items()):
+        if not candidate(net, provider):
+            continue
+        who = sorted(who)
+        verb = "has" if len(who) == 1 else "have"
+        what = f"{names(net, who)} {verb} no {word(chain)} alternative to {label(net, provider)}"
+        findings.append(Finding(provider, "single source", float(len(who)), who, what, chain))
     return findings
 
 
-def node_cut(net: nx.MultiDiGraph, sources: list[str], targets: list[str]) -> list[Finding]:
-    """The smallest set of nodes whose removal cuts every dependency path between two sets."""
+def node_cut(
+    net: nx.MultiDiGraph, sources: list[str], targets: list[str], chain: str = ALL_CHAINS
+) -> tuple[list[Finding], str | None]:
+    """The smallest set of nodes whose removal cuts every supply path between two sets, or why
+    there is none."""
     import networkx as nx
 
-    from kg.network import dependency_ties
-
-    view = dependency_ties(net)
+    view = nx.Graph()
+    for deps in supply_graphs(net).values():
+        view.add_edges_from(deps.edges())
     sources = [s for s in sources if s in view]
     targets = [t for t in targets if t in view and t not in sources]
     if not sources or not targets:
-        raise KgError("--from and --to must each name at least one linked node (an IRI or a class)")
+        raise KgError(
+            "sources and targets of a node cut must each name at least one linked node (an IRI or a class)"
+        )
     # Contract each set into one terminal so that the cut is made of nodes between them.
     start, end = ("__from__",), ("__to__",)
     ends = set(sources) | set(targets)
@@ -454,195 +589,57 @@ def node_cut(net: nx.MultiDiGraph, sources: list[str], targets: list[str]) -> li
                 other = start if neighbour in sources else end if neighbour in targets else neighbour
                 if other != terminal:
                     contracted.add_edge(terminal, other)
-    if contracted.has_edge(start, end) or not nx.has_path(contracted, start, end):
-        return []
-    cut = nx.minimum_node_cut(contracted, start, end)
-    cut = sorted(c for c in cut if isinstance(c, str))
-    findings = []
-    for node in cut:
-        held = sorted(set(sources) | set(targets))
-        findings.append(
-            Finding(
-                node,
-                "node cut",
-                float(len(cut)),
-                [h for h in held if is_participant(net, h)],
-                f"{label(net, node)} is one of {len(cut)} node(s) ({names(net, cut)}) whose loss cuts every "
-                f"path between {names(net, sources)} and {names(net, targets)}",
-            )
+    between = f"{names(net, sources)} and {names(net, targets)}"
+    if contracted.has_edge(start, end):
+        return (
+            [],
+            f"no node cut between {between}: some of them are linked directly, "
+            "so no node between them can cut them apart",
         )
-    return findings
+    if not nx.has_path(contracted, start, end):
+        return [], f"no node cut between {between}: no supply path joins them, so they are apart already"
+    cut = sorted(c for c in nx.minimum_node_cut(contracted, start, end) if isinstance(c, str))
+    held = [h for h in sorted(ends) if is_participant(net, h)]
+    return [
+        Finding(
+            node,
+            "node cut",
+            float(len(cut)),
+            held,
+            f"{label(net, node)} is one of {len(cut)} node(s) ({names(net, cut)}) whose loss cuts every "
+            f"supply path between {between}",
+            chain,
+        )
+        for node in cut
+    ], None
+
+
+KINDS = ("impact", "dominator", "articulation point", "bridge", "single source", "node cut")
 
 
 def chokepoints(
     net: nx.MultiDiGraph,
     sources: list[str] | None = None,
     targets: list[str] | None = None,
-) -> list[Finding]:
-    """All findings, strongest first: dominators, cut structure, single sourcing, node cuts."""
-    findings = dominator_findings(net) + structural_findings(net) + single_sourcing(net)
-    if sources or targets:
-        findings += node_cut(net, sources or [], targets or [])
-    return sorted(findings, key=lambda f: (-f.score, f.kind, f.node))
-
-
-# ---------------------------------------------------------------- shock simulation
-
-
-@dataclass
-class Failure:
-    node: str
-    round: int
-    chain: str
-    loss: float
-    causes: list[str]
-
-
-@dataclass
-class Simulation:
-    threshold: float
-    shock: dict[str, float]
-    rounds: list[list[Failure]] = field(default_factory=list)
-    survived: dict[str, dict] = field(default_factory=dict)
-
-
-def simulate(
-    net: nx.MultiDiGraph,
-    remove: list[str] | None = None,
-    policies: list[str] | None = None,
+    chain: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
-) -> Simulation:
-    """Propagate a shock to a fixed point.
+    samples: int = 0,
+    seed: int = 0,
+    impacts: bool = True,
+) -> Findings:
+    """All findings, the failure impact ranking first (unless ``impacts`` is False), then the
+    structural kinds, strongest first.
 
-    The shock: each removed node fails outright (intensity 1); a policy hits each target of
-    its cbec:affects links with the link's weight as intensity (1 when none is given),
-    business models included. A participant's loss in a chain is the sum, over its
-    dependency links in that chain, of weight x damage of the target (a failed node is
-    damaged 1, a hit one by the hit's intensity, a business model by its hit).
-
-    It fails when the loss in any chain passes its tolerance: ``threshold``, raised toward 1
-    by its backing, the strongest reliance it has on a standing company for capital
-    (fundedBy, partOf) or on a standing participant for traffic (trafficFrom). That is the
-    source's "strategic losses": a giant carries its unit's losses, venture money does not.
-    Failures repeat, and backing is re-read, until nothing changes.
+    ``chain`` says which chain ``net`` was filtered to (findings name it); the structural kinds
+    are per chain in any case.
     """
-    if not 0 < threshold <= 1:
-        raise KgError(f"--threshold {threshold} must be in (0, 1]")
-    damage: dict[str, float] = {}
-    causes: dict[str, list[str]] = {}
-    for node in remove or []:
-        if node not in net:
-            raise KgError(f"{node} is not a node of the network; check it with `kg show`")
-        damage[node] = 1.0
-        causes[node] = ["removed"]
-    for policy in policies or []:
-        if policy not in net or net.nodes[policy].get("kind") != "Policy":
-            raise KgError(f"{policy} is not a policy of the graph; `kg query policies` lists them")
-        for target, intensity in policy_hits(net, policy).items():
-            damage[target] = max(damage.get(target, 0.0), intensity)
-            causes.setdefault(target, []).append(f"hit by {label(net, policy)} (intensity {intensity:g})")
-    result = Simulation(threshold, dict(damage))
-    failed: set[str] = {n for n, d in damage.items() if d >= 1.0 and n in net}
-    round_no = 0
-    while True:
-        round_no += 1
-        new = []
-        for node in net:
-            if node in failed or not is_participant(net, node):
-                continue
-            worst = worst_chain_loss(net, node, damage)
-            if not worst:
-                continue
-            chain, loss, why = worst
-            backer, backing = strongest_backing(net, node, failed)
-            tolerance = threshold + (1 - threshold) * backing
-            if loss > tolerance:
-                if backer:
-                    why = why + [f"backing by {label(net, backer)} ({backing:g}): tolerance {tolerance:g}"]
-                new.append(Failure(node, round_no, chain, round(loss, 4), why))
-        if not new:
-            break
-        for failure in new:
-            failed.add(failure.node)
-            damage[failure.node] = 1.0
-        result.rounds.append(sorted(new, key=lambda f: f.node))
-    for node in net:
-        if node in failed or not is_participant(net, node):
-            continue
-        worst = worst_chain_loss(net, node, damage)
-        if worst:
-            result.survived[node] = survival_reason(net, node, worst, damage)
-    return result
-
-
-BACKING = {"fundedBy": "Company", "partOf": "Company", "trafficFrom": None}
-
-
-def strongest_backing(net: nx.MultiDiGraph, node: str, failed: set[str]) -> tuple[str | None, float]:
-    """The standing company (capital, ownership) or participant (traffic) ``node`` leans on most."""
-    best: tuple[str | None, float] = (None, 0.0)
-    for _, backer, d in net.out_edges(node, data=True):
-        if d["predicate"] not in BACKING or backer in failed or not d["weight"]:
-            continue
-        kind = BACKING[d["predicate"]]
-        if kind and not is_company(net, backer):
-            continue
-        if d["weight"] > best[1]:
-            best = (backer, d["weight"])
-    return best
-
-
-def is_company(net: nx.MultiDiGraph, node: str) -> bool:
-    return "Company" in net.nodes[node].get("kinds", (net.nodes[node].get("kind"),))
-
-
-def policy_hits(net: nx.MultiDiGraph, policy: str) -> dict[str, float]:
-    """Targets of a policy's affects links (nodes and business models) with intensities."""
-    hits = {}
-    for _, target, d in net.out_edges(policy, data=True):
-        if d["predicate"] == "affects":
-            hits[target] = d["weight"] if d["weight"] is not None else 1.0
-    hits.update(net.nodes[policy].get("affects_models", {}))
-    return hits
-
-
-def worst_chain_loss(net: nx.MultiDiGraph, node: str, damage: dict[str, float]):
-    """(chain, loss, causes) of the chain where ``node`` lost most, or None if it lost nothing."""
-    loss: dict[str, float] = defaultdict(float)
-    why: dict[str, list[str]] = defaultdict(list)
-    for _, target, d in net.out_edges(node, data=True):
-        hit = damage.get(target, 0.0)
-        if d["dependency"] and hit and d["weight"]:
-            loss[d["chain"]] += d["weight"] * hit
-            why[d["chain"]].append(
-                f"{d['predicate']} {label(net, target)} (weight {d['weight']:g} x damage {hit:g})"
-            )
-    for model, weight in net.nodes[node].get("models", {}).items():
-        hit = damage.get(f"model:{model}", 0.0)
-        if hit and weight:
-            loss["LogisticsChain"] += weight * hit
-            why["LogisticsChain"].append(f"usesModel {model} (weight {weight:g} x damage {hit:g})")
-    if node in damage and damage[node] < 1.0:
-        loss["RegulationChain"] += damage[node]
-        why["RegulationChain"].append(f"hit directly (intensity {damage[node]:g})")
-    if not loss:
-        return None
-    chain = max(loss, key=lambda c: (loss[c], c))
-    return chain, loss[chain], why[chain]
-
-
-def survival_reason(net: nx.MultiDiGraph, node: str, worst, damage) -> dict:
-    chain, loss, why = worst
-    kept = [
-        f"{d['predicate']} {label(net, t)} ({d['weight']:g})"
-        for _, t, d in net.out_edges(node, data=True)
-        if d["dependency"] and d["chain"] == chain and not damage.get(t) and d["weight"]
-    ]
-    backer, backing = strongest_backing(net, node, {n for n, d in damage.items() if d >= 1.0})
-    return {
-        "chain": chain,
-        "loss": round(loss, 4),
-        "lost": why,
-        "alternatives": kept,
-        "backing": {"by": backer, "weight": backing} if backer else None,
-    }
+    ranked = impact_findings(net, threshold, samples, seed, chain) if impacts else []
+    ranked.sort(key=lambda f: (-f.score, -f.losses, f.node))
+    others = dominator_findings(net) + structural_findings(net) + single_sourcing(net)
+    notes = []
+    if sources or targets:
+        cut, note = node_cut(net, sources or [], targets or [], chain or ALL_CHAINS)
+        others += cut
+        notes += [note] if note else []
+    others.sort(key=lambda f: (-f.score, KINDS.index(f.kind), f.node, f.chain))
+    return Findings(ranked + others, notes)

@@ -317,7 +317,9 @@ def filter_options(command):
     command = click.option(
         "--write", is_flag=True, help="Store the results as RDF beside the data (<store>.analysis.ttl)."
     )(command)
-    command = click.option("--as-of", help="The graph as of this date: YYYY-MM-DD, YYYY-MM or YYYY.")(command)
+    command = click.option(
+        "--as-of", help="The world on this date (default: today): YYYY-MM-DD, YYYY-MM or YYYY."
+    )(command)
     return click.option(
         "--min-confidence", default="low", show_default=True, help="Drop links less sure than this."
     )(command)
@@ -351,50 +353,95 @@ def analyze_centrality(ctx: click.Context, chain: str | None, top: int, fmt: str
     click.echo(centrality_report(store_of(ctx), chain=chain, top=top, fmt=fmt, **filters))
 
 
+def sampling_options(command):
+    """--samples and --seed, for the analyses that can draw weights within their confidence."""
+    command = click.option(
+        "--seed", default=0, show_default=True, help="Seed of the draws (same seed, same output)."
+    )(command)
+    return click.option(
+        "--samples",
+        default=0,
+        show_default=True,
+        help="Monte Carlo draws of every weight within its confidence's range (0: one point estimate).",
+    )(command)
+
+
 @analyze.command("chokepoints")
+@click.option("--chain", help="Only this chain's links, e.g. cbec:LogisticsChain.")
 @click.option("--from", "sources", multiple=True, help="Start set for a node cut: an IRI or a class.")
 @click.option("--to", "targets", multiple=True, help="End set for a node cut: an IRI or a class.")
 @click.option("--top", default=20, show_default=True, help="How many findings to list (0: all).")
+@click.option("--threshold", type=float, help="Failure threshold of the impact ranking (default 0.5).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@sampling_options
 @filter_options
 @click.pass_context
-def analyze_chokepoints(ctx: click.Context, sources, targets, top: int, fmt: str, **filters) -> None:
-    """Dominators, articulation points, bridges, single sourcing and node cuts, each with its reason.
+def analyze_chokepoints(ctx: click.Context, sources, targets, **options) -> None:
+    """Failure impact of every node, then dominators, articulation points, bridges, single
+    sourcing and node cuts, each with its reason.
 
     \b
     Example:
-      kg analyze chokepoints --from cbec:Supplier --to cbec:MarketplacePlatform --format json
+      kg analyze chokepoints --chain cbec:LogisticsChain --as-of 2016-04-08 --top 10
     """
     from kg.reports import chokepoints_report
 
-    text = chokepoints_report(store_of(ctx), list(sources), list(targets), top=top, fmt=fmt, **filters)
-    click.echo(text)
+    click.echo(chokepoints_report(store_of(ctx), list(sources), list(targets), **options))
 
 
 @cli.command()
-@click.option("--remove", "remove", multiple=True, metavar="IRI", help="A node that fails outright.")
-@click.option("--policy", "policies", multiple=True, metavar="IRI", help="A policy whose hits to apply.")
+@click.option("--scenario", help="A named scenario of the store (`kg scenarios` lists them).")
+@click.option(
+    "--remove", "remove", multiple=True, metavar="IRI", help="A node that fails (a policy: repealed)."
+)
+@click.option(
+    "--policy", "policies", multiple=True, metavar="IRI", help="A policy in force whose exposures fire."
+)
+@click.option(
+    "--close", "close", multiple=True, metavar="IRI", help="A regulator that closes (customs closed)."
+)
 @click.option(
     "--threshold",
     type=float,
     default=0.5,
     show_default=True,
-    help="A participant fails when its weighted loss in one chain passes this.",
+    help="A participant fails when its loss in one chain passes this.",
 )
+@click.option(
+    "--threshold-range", metavar="LO:HI", help="With --samples: draw the threshold in this range too."
+)
+@click.option("--sweep-threshold", metavar="LO:HI:STEP", help="Print who fails at each threshold instead.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@sampling_options
 @filter_options
 @click.pass_context
-def simulate(ctx: click.Context, remove, policies, threshold: float, fmt: str, **filters) -> None:
-    """Replay a shock: remove nodes or apply a policy, and propagate failures.
+def simulate(ctx: click.Context, remove, policies, close, **options) -> None:
+    """Replay a shock on the world of one date (today unless --as-of): remove nodes, apply
+    policies, close regulators or run a named scenario, and propagate failures.
 
     \b
     Example:
-      kg simulate --policy cbr:tax-2016
+      kg simulate --scenario april-2016-reform --samples 1000 --seed 1
+      kg simulate --policy cbr:tax-2016 --as-of 2016-04-08 --format json
     """
     from kg.reports import simulation_report
 
-    text = simulation_report(store_of(ctx), list(remove), list(policies), threshold, fmt=fmt, **filters)
-    click.echo(text)
+    click.echo(simulation_report(store_of(ctx), list(remove), list(policies), close=list(close), **options))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def scenarios(ctx: click.Context, fmt: str) -> None:
+    """List the named scenarios of the store, one line each.
+
+    \b
+    Example:
+      kg scenarios
+    """
+    from kg.reports import scenarios_report
+
+    click.echo(scenarios_report(store_of(ctx), fmt))
 
 
 @cli.group(cls=KgGroup)

@@ -22,8 +22,9 @@ def decimal(value: float) -> ox.Literal:
     return ox.Literal(f"{value:.6f}".rstrip("0").rstrip(".") or "0", datatype=ox.NamedNode(XSD + "decimal"))
 
 
-def run_triples(command: str, parameters: dict) -> tuple[ox.NamedNode, list[ox.Triple]]:
-    """The prov:Activity of one run; its IRI is derived from the command and parameters."""
+def run_triples(command: str, parameters: dict, as_of: str) -> tuple[ox.NamedNode, list[ox.Triple]]:
+    """The prov:Activity of one run and the date it describes; its IRI is derived from the
+    command and parameters."""
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
     params = json.dumps(parameters, sort_keys=True, ensure_ascii=False)
     run = ox.NamedNode(f"{CBR}run-{command}-{hashlib.sha1(params.encode()).hexdigest()[:10]}")
@@ -36,6 +37,7 @@ def run_triples(command: str, parameters: dict) -> tuple[ox.NamedNode, list[ox.T
             ox.NamedNode(PROV + "startedAtTime"),
             ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")),
         ),
+        ox.Triple(run, cbec("asOf"), ox.Literal(as_of, datatype=ox.NamedNode(XSD + "date"))),
     ]
 
 
@@ -52,6 +54,7 @@ def finding_triples(run: ox.NamedNode, findings) -> list[ox.Triple]:
             ox.Triple(node, cbec("reason"), ox.Literal(f.reason, language="en")),
         ]
         out += [ox.Triple(node, cbec("holds"), ox.NamedNode(p)) for p in f.participants]
+        out += [ox.Triple(node, cbec("findingChain"), cbec(f.chain))] if f.chain.endswith("Chain") else []
     return out
 
 
@@ -75,19 +78,19 @@ def score_triples(run: ox.NamedNode, scores: dict[str, dict[str, float]]) -> lis
 
 
 def outcome_triples(run: ox.NamedNode, simulation) -> list[ox.Triple]:
+    """One cbec:SimulationOutcome per participant failed or hit, with its failure probability
+    when the run was sampled."""
+    outcome, spread = simulation.outcome, simulation.spread
+    rows = [(f.node, "failed", f.round, f.loss, f.chain, f.causes) for f in outcome.failed]
+    rows += [(s.node, "survived", None, s.loss, s.chain, s.lost) for s in outcome.standing]
     out = []
-    rows = [(f.node, "failed", f.round, f.loss, f.chain, f.causes) for r in simulation.rounds for f in r]
-    rows += [
-        (n, "survived", None, w["loss"], w["chain"], w["lost"])
-        for n, w in sorted(simulation.survived.items())
-    ]
-    for n, (iri, outcome, round_no, loss, chain, causes) in enumerate(rows, 1):
+    for n, (iri, kind, round_no, loss, chain, causes) in enumerate(rows, 1):
         node = ox.NamedNode(f"{run.value}-outcome-{n}")
         out += [
             ox.Triple(node, RDF_TYPE, cbec("SimulationOutcome")),
             ox.Triple(node, ox.NamedNode(PROV + "wasGeneratedBy"), run),
             ox.Triple(node, cbec("node"), ox.NamedNode(iri)),
-            ox.Triple(node, cbec("outcome"), ox.Literal(outcome)),
+            ox.Triple(node, cbec("outcome"), ox.Literal(kind)),
             ox.Triple(node, cbec("loss"), decimal(loss)),
             ox.Triple(node, cbec("lossChain"), cbec(chain)),
         ]
@@ -97,5 +100,7 @@ def outcome_triples(run: ox.NamedNode, simulation) -> list[ox.Triple]:
                     node, cbec("round"), ox.Literal(str(round_no), datatype=ox.NamedNode(XSD + "integer"))
                 )
             )
+        if spread is not None:
+            out.append(ox.Triple(node, cbec("probability"), decimal(spread.probability.get(iri, 0.0))))
         out += [ox.Triple(node, cbec("reason"), ox.Literal(c, language="en")) for c in causes]
     return out

@@ -24,7 +24,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kg.analysis import REPLAY_POLICIES
 from kg.errors import KgError
 from kg.network import local
 from kg.vocabulary import CBR, SLUG, compact
@@ -166,7 +165,9 @@ def export_views(
     names = checked_views(views)
     out = Path(out_dir)
     graph = query_graph(store)
-    pages = build_pages(project(graph), names, load_facts(graph))
+    facts = load_facts(graph)
+    facts.replay = replay_of(graph)
+    pages = build_pages(project(graph), names, facts)
     return write_pages(out, pages, force, prune="participants" in names)
 
 
@@ -250,10 +251,30 @@ class Facts:
     about: dict[str, list[str]] = field(default_factory=dict)
     sources: dict[str, list[str]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
+    replay: object = None
 
     def source_line(self, sources: list[str]) -> str:
         titles = sorted({self.titles.get(s, compact(s)) for s in sources})
         return "Sources: " + "; ".join(titles) if titles else "Sources: none recorded"
+
+
+# The policy view replays this scenario of the store (see kg/scenarios.py).
+REPLAY_SCENARIO = "april-2016-reform"
+
+
+def replay_of(graph: ox.Store):
+    """The simulation of REPLAY_SCENARIO on the world of its date, or None without it."""
+    from kg.network import Filters, project
+    from kg.scenarios import scenarios
+    from kg.simulation import simulate
+
+    found = [s for s in scenarios(graph) if s.name == REPLAY_SCENARIO]
+    if not found:
+        return None
+    s = found[0]
+    net = project(graph, Filters(as_of=s.as_of))
+    present = [p for p in s.policies if p in net]
+    return simulate(net, remove=[r for r in s.removes if r in net], policies=present)
 
 
 def load_facts(graph: ox.Store) -> Facts:
@@ -298,7 +319,9 @@ class Context:
         rank = pagerank(net)
         ranked = sorted(net, key=lambda n: (-rank.get(n, 0.0), n))
         findings: dict[str, list] = defaultdict(list)
-        for finding in chokepoints(net):
+        # The structural kinds only: the impact ranking simulates a failure per node, which
+        # `kg analyze chokepoints` reports; a view of 100,000 nodes should not wait for it.
+        for finding in chokepoints(net, impacts=False):
             findings[finding.node].append(finding)
         people = [n for n in ranked if is_participant(net, n)][:PARTICIPANT_PAGE_LIMIT]
         return cls(
@@ -427,73 +450,47 @@ def make_scene(
 
 
 def policy_scene(context: Context) -> Scene:
-    """The shock replay: the policy, what it hit, who failed (by round) and who stood."""
-    from kg.analysis import simulate
-
-    net = context.net
-    missing = [p for p in REPLAY_POLICIES if p not in net or net.nodes[p].get("kind") != "Policy"]
-    if missing:
+    """The replay of the April 2016 scenario: what it hit, who failed (by round) and who stood."""
+    replay = context.facts.replay
+    if replay is None:
         scene = make_scene(context, "policy-2016", [], [])
-        scene.notice = f"{compact(missing[0])} is not a policy of this graph, so there is nothing to replay."
+        scene.notice = f"The store holds no scenario '{REPLAY_SCENARIO}', so there is nothing to replay."
         return scene
-    result = simulate(net, policies=list(REPLAY_POLICIES))
-    failed = {f.node: f for round_ in result.rounds for f in round_}
-    damaged = set(result.shock) | set(failed)
-    shown = frozenset((set(REPLAY_POLICIES) | damaged | set(result.survived)) & set(net))
+    net, outcome = context.net, replay.outcome
+    failed = {f.node: f for f in outcome.failed}
+    policies = {d["node"] for d in replay.shock}
+    hit = {s.node for s in outcome.standing}
+    shown = frozenset((policies | set(failed) | hit) & set(net))
+    damaged = shown | {
+        v for u, v, d in net.edges(data=True) if u in policies and "ExposureRole" in d["roles"] and v in net
+    }
+    shown = frozenset(damaged)
     edges = edges_of(
         net,
         lambda u, v, d: (
             u in shown
             and v in shown
-            and ((u in REPLAY_POLICIES and d["predicate"] == "affects") or (d["dependency"] and v in damaged))
+            and (
+                (u in policies and "ExposureRole" in d["roles"])
+                or ("SupplyRole" in d["roles"] and v in shown)
+            )
         ),
     )
-    models = sorted(m for m in result.shock if m.startswith("model:"))
-    edges += model_edges(net, shown, models, result.shock)
-    outcome = Outcome(result, failed)
+    concepts = frozenset(n for n in shown if net.nodes[n].get("top") == "Concept")
+    style = Outcome(outcome, failed, frozenset(policies), concepts)
     scene = make_scene(
         context,
         "policy-2016",
-        sorted(shown) + models,
+        sorted(shown),
         edges,
-        edge_style=outcome.edge_style,
-        node_style=outcome.node_style,
+        edge_style=style.edge_style,
+        node_style=style.node_style,
         keep=shown,
     )
     scene.color_modes = [("outcome", "Outcome"), *scene.color_modes]
     # Links are coloured by outcome here, so the chain colours would mislead.
-    scene.legend = outcome.legend(scene) + [s for s in scene.legend if s["title"] != "Links: chain"]
+    scene.legend = style.legend(scene) + [s for s in scene.legend if s["title"] != "Links: chain"]
     return scene
-
-
-def model_edges(net: nx.MultiDiGraph, shown: frozenset[str], models: list[str], shock: dict) -> list[Edge]:
-    """Business models are node attributes in the projection; the replay draws them as nodes."""
-    edges = []
-    for model in models:
-        name = model.removeprefix("model:")
-        for policy in REPLAY_POLICIES:
-            intensity = net.nodes[policy].get("affects_models", {}).get(model)
-            if intensity is not None:
-                data = link_data("affects", "RegulationChain", intensity)
-                edges.append((policy, model, f"{policy}#affects-{name}", data))
-        for node in sorted(shown):
-            weight = net.nodes[node].get("models", {}).get(name)
-            if weight:
-                data = link_data("usesModel", "LogisticsChain", weight, dependency=True)
-                edges.append((node, model, f"{node}#usesModel-{name}", data))
-    return edges
-
-
-def link_data(predicate: str, chain: str, weight: float | None, dependency: bool = False) -> dict:
-    return {
-        "predicate": predicate,
-        "chain": chain,
-        "weight": weight,
-        "criticality": None,
-        "confidence": "",
-        "dependency": dependency,
-        "sources": [],
-    }
 
 
 @dataclass
@@ -502,15 +499,17 @@ class Outcome:
 
     result: object
     failed: dict
+    policies: frozenset[str]
+    concepts: frozenset[str]
 
     def state(self, node: str) -> str:
-        if node in REPLAY_POLICIES:
+        if node in self.policies:
             return "policy"
-        if node.startswith("model:"):
-            return "model"
         if node in self.failed:
             return "failed"
-        return "stood" if node in self.result.survived else "hit"
+        if any(s.node == node for s in self.result.standing):
+            return "stood"
+        return "model" if node in self.concepts else "hit"
 
     def node_style(self, item: dict) -> dict:
         node = item["id"]
@@ -524,17 +523,19 @@ class Outcome:
                 + "\n".join(f"- {c}" for c in failure.causes)
             )
         elif state == "stood":
-            why = self.result.survived[node]
-            kept = f"; still has {', '.join(why['alternatives'])}" if why["alternatives"] else ""
-            item["tip"] += f"\n\nHit but standing: lost {why['loss']:g} of its {why['chain']}{kept}"
+            why = next(s for s in self.result.standing if s.node == node)
+            kept = (
+                f"; still has {', '.join(compact(a) for a in why.alternatives)}" if why.alternatives else ""
+            )
+            item["tip"] += f"\n\nHit but standing: lost {why.loss:g} of its {why.chain}{kept}"
         return item
 
     def edge_style(self, item: dict, edge: Edge) -> dict:
         u, v, _, d = edge
         failure = self.failed.get(u)
-        if failure and d["chain"] == failure.chain and d["dependency"]:
+        if failure and d["chain"] == failure.chain and "SupplyRole" in d.get("roles", ()):
             item.update(color=OUTCOME_COLORS["failed"], width=3.0)
-        elif d["predicate"] == "affects":
+        elif u in self.policies:
             item.update(color=OUTCOME_COLORS["policy"], width=2.0)
         else:
             item.update(color="#999999", width=1.0)
@@ -667,6 +668,19 @@ def reduce_graph(context: Context, nodes: list[str], edges: list[Edge], keep: fr
 def group_key(net: nx.MultiDiGraph, node: str) -> str:
     data = net.nodes[node] if node in net else {}
     return data.get("series") or data.get("kind") or "BusinessModel"
+
+
+def link_data(predicate: str, chain: str, weight: float | None, dependency: bool = False) -> dict:
+    return {
+        "predicate": predicate,
+        "chain": chain,
+        "weight": weight,
+        "criticality": None,
+        "confidence": "",
+        "dependency": dependency,
+        "roles": frozenset(),
+        "sources": [],
+    }
 
 
 def merge_edges(edges: list[Edge], target: dict[str, str]) -> list[Edge]:
@@ -850,7 +864,7 @@ def kind_color(kind: str) -> str:
 def node_item(context: Context, node: str, position: tuple[int, int], reduced: Reduced) -> dict:
     if node in reduced.groups:
         return group_item(context, node, position, reduced.groups[node])
-    data = context.net.nodes[node] if node in context.net else model_node(node)
+    data = context.net.nodes[node]
     kind, series = data["kind"], data["series"]
     rank = context.rank.get(node, 0.0)
     chokepoint = context.is_chokepoint(node)
@@ -877,15 +891,10 @@ def node_item(context: Context, node: str, position: tuple[int, int], reduced: R
     return item
 
 
-def model_node(node: str) -> dict:
-    name = node.removeprefix("model:")
-    return {"kind": "BusinessModel", "series": "", "label": name, "label_zh": "", "status": "Active"}
-
-
 def group_item(context: Context, node: str, position: tuple[int, int], members: list[str]) -> dict:
     net = context.net
-    kinds = Counter(net.nodes[m]["kind"] if m in net else "BusinessModel" for m in members)
-    series = net.nodes[members[0]].get("series", "") if members[0] in net else ""
+    kinds = Counter(net.nodes[m]["kind"] for m in members)
+    series = net.nodes[members[0]].get("series", "")
     name = node.removeprefix("group:")
     kind = kinds.most_common(1)[0][0]
     top = ", ".join(context.label(m) for m in members[:5])
@@ -954,7 +963,7 @@ def edge_tip(context: Context, u: str, v: str, key: str, d: dict, weight: float 
     def name(n: str) -> str:
         if n.startswith("group:"):
             return f"{n.removeprefix('group:')} (grouped)"
-        return context.label(n) if n in context.net else n.removeprefix("model:")
+        return context.label(n)
 
     if "count" in d:
         return (
@@ -973,7 +982,7 @@ def edge_tip(context: Context, u: str, v: str, key: str, d: dict, weight: float 
     lines = [f"{name(u)} {d['predicate']} {name(v)}", " · ".join(facts)]
     if d["sources"]:
         lines.append(context.facts.source_line(d["sources"]))
-    if not key.startswith(("merged:", *(p + "#" for p in REPLAY_POLICIES))) and "#usesModel-" not in key:
+    if not key.startswith("merged:"):
         lines.append(compact(key))
     return "\n".join(lines)
 

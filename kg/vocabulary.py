@@ -129,6 +129,12 @@ class LinkProperty:
     is_dependency: bool
     default_chain: str | None
     symmetric: bool
+    # What its links mean to the analysis (cbec:analysisRole), by local name: SupplyRole, ...
+    roles: frozenset[str] = frozenset()
+    # For an exposure: the end a shock reaches, SubjectEnd or ObjectEnd (cbec:exposedEnd).
+    exposed_end: str | None = None
+    # For backing: the ownership share of a link that states none (cbec:defaultShare).
+    default_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -206,11 +212,15 @@ def vocabulary() -> Vocabulary:
         superclasses.setdefault(row[0].value, {row[0].value}).add(row[1].value)
     links = {}
     for row in store.query(
-        """SELECT ?p ?chain (BOUND(?dep) AS ?isdep) (BOUND(?sym) AS ?issym) {
+        """SELECT ?p ?chain (BOUND(?dep) AS ?isdep) (BOUND(?sym) AS ?issym) ?end ?share
+                  (GROUP_CONCAT(STRAFTER(STR(?role), "#"); separator=" ") AS ?roles) {
              ?p cbec:defaultChain ?chain .
              OPTIONAL { ?p rdfs:subPropertyOf cbec:dependsOn BIND(true AS ?dep) }
              OPTIONAL { ?p a owl:SymmetricProperty BIND(true AS ?sym) }
-           }""",
+             OPTIONAL { ?p cbec:analysisRole ?role }
+             OPTIONAL { ?p cbec:exposedEnd ?end }
+             OPTIONAL { ?p cbec:defaultShare ?share }
+           } GROUP BY ?p ?chain ?dep ?sym ?end ?share""",
         prefixes=PREFIXES,
     ):
         iri = row["p"].value
@@ -219,6 +229,9 @@ def vocabulary() -> Vocabulary:
             is_dependency=row["isdep"].value == "true",
             default_chain=row["chain"].value,
             symmetric=row["issym"].value == "true",
+            roles=frozenset(row["roles"].value.split()),
+            exposed_end=row["end"].value.rsplit("#", 1)[-1] if row["end"] else None,
+            default_share=float(row["share"].value) if row["share"] else None,
         )
     return Vocabulary(
         classes=classes,

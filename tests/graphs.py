@@ -13,6 +13,8 @@ HEADER = """@prefix cbec: <https://w3id.org/cbec/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix schema: <https://schema.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 cbr:source-test a cbec:Source ; dcterms:title "test" .
 """
 CHAINS = {
@@ -34,25 +36,52 @@ CHAINS = {
 NOT_DEPENDENCIES = {"affects", "issuedBy", "competesWith"}
 
 
-def turtle(entities: dict[str, str], links: list[tuple]) -> str:
-    """entities: slug -> class local name; links: (s, p, o, weight, criticality[, confidence])."""
+ENTITY_PROPERTIES = {
+    "launch": "cbec:launchDate",
+    "founded": "schema:foundingDate",
+    "exit": "cbec:exitDate",
+    "effective": "cbec:effectiveDate",
+    "issued": "schema:legislationDate",
+    "ends": "cbec:endDate",
+}
+LINK_PROPERTIES = {"start": "schema:startDate", "end": "schema:endDate", "share": "cbec:share"}
+
+
+def date_or_number(value) -> str:
+    if isinstance(value, str):
+        kind = {4: "gYear", 7: "gYearMonth"}.get(len(value), "date")
+        return f'"{value}"^^xsd:{kind}'
+    return str(value)
+
+
+def turtle(entities: dict[str, str | tuple], links: list[tuple]) -> str:
+    """entities: slug -> class local name, or (class, {launch|founded|exit|effective|issued|ends:
+    date, placeholder: True}); links: (s, p, o, weight, criticality[, confidence[, {start|end|share}]])."""
     out = [HEADER]
-    for slug, klass in entities.items():
+    for slug, spec in entities.items():
+        klass, extra = (spec, {}) if isinstance(spec, str) else spec
+        props = "".join(
+            f" ; {ENTITY_PROPERTIES[k]} {date_or_number(v)}" for k, v in extra.items() if k in ENTITY_PROPERTIES
+        )
+        props += " ; cbec:placeholder true" if extra.get("placeholder") else ""
+        props += " ; cbec:issuedBy cbr:issuer" if klass == "Policy" else ""
         out.append(
-            f'cbr:{slug} a cbec:{klass} ; rdfs:label "{slug}"@en ; prov:wasDerivedFrom cbr:source-test .'
+            f'cbr:{slug} a cbec:{klass} ; rdfs:label "{slug}"@en ; prov:wasDerivedFrom cbr:source-test{props} .'
         )
     for n, (s, p, o, weight, crit, *rest) in enumerate(links):
         confidence = rest[0] if rest else "High"
+        extra = rest[1] if len(rest) > 1 else {}
         obj = f"cbec:{o}" if o[0].isupper() else f"cbr:{o}"
         out.append(f"cbr:{s} cbec:{p} {obj} .")
         if p not in NOT_DEPENDENCIES:
             out.append(f"cbr:{s} cbec:dependsOn {obj} .")
-        extra = f" ; cbec:weight {weight}" if weight is not None else ""
-        extra += f" ; cbec:criticality cbec:{crit}" if crit else ""
+        more = f" ; cbec:weight {weight}" if weight is not None else ""
+        more += f" ; cbec:criticality cbec:{crit}" if crit else ""
+        more += "".join(f" ; {LINK_PROPERTIES[k]} {date_or_number(v)}" for k, v in extra.items())
         out.append(
             f"cbr:l{n} a cbec:Link ; cbec:subject cbr:{s} ; cbec:predicate cbec:{p} ; cbec:object {obj} ; "
             f"cbec:chain cbec:{CHAINS[p]} ; cbec:confidence cbec:{confidence} ; "
-            f"prov:wasDerivedFrom cbr:source-test{extra} ."
+            f"prov:wasDerivedFrom cbr:source-test{more} ."
         )
     return "\n".join(out) + "\n"
 

@@ -58,7 +58,8 @@ def test_dominators_explain_who_is_held() -> None:
     by_node = {f.node: f for f in findings}
     # Every logistics path of a (via b or c) and of b, c, f ends at d.
     assert by_node[iri("d")].participants == sorted(iri(x) for x in "abcf")
-    assert "every logistics dependency of a, b, c and f passes through d" in by_node[iri("d")].reason
+    assert "every logistics supply path of a, b, c and f passes through d" in by_node[iri("d")].reason
+    assert by_node[iri("d")].chain == "LogisticsChain"
     # e's only traffic dependency is a.
     assert by_node[iri("a")].participants == [iri("e")]
     assert iri("b") not in by_node and iri("c") not in by_node
@@ -66,12 +67,23 @@ def test_dominators_explain_who_is_held() -> None:
 
 def test_articulation_points_and_bridges() -> None:
     findings = chokepoints(project(store(*DIAMOND)))
-    points = {f.node for f in findings if f.kind == "articulation point"}
-    assert points == {iri("a"), iri("d")}
-    bridges = {(f.node, tuple(f.participants)) for f in findings if f.kind == "bridge"}
-    assert (iri("e"), (iri("e"),)) in bridges
-    assert (iri("f"), (iri("f"),)) in bridges
-    assert len(bridges) == 2
+    points = {f.node: f.participants for f in findings if f.kind == "articulation point"}
+    # Per chain: in logistics d cuts f off; a joins e only in the traffic chain, a pair.
+    assert points == {iri("d"): [iri("f")]}
+    # A lone node on one link is single sourcing, not a bridge.
+    assert [f for f in findings if f.kind == "bridge"] == []
+    entities = {"p": "Platform", "q": "Platform", "fwd": "LogisticsProvider", "port": "LogisticsProvider",
+                "r": "Platform", "s": "Platform"}
+    links = [
+        ("p", "shipsVia", "fwd", 0.5, "High"),
+        ("q", "shipsVia", "fwd", 0.5, "High"),
+        ("fwd", "shipsVia", "port", 1.0, "High"),
+        ("r", "shipsVia", "port", 0.5, "High"),
+        ("s", "shipsVia", "port", 0.5, "High"),
+    ]
+    bridges = [f for f in chokepoints(project(store(entities, links))) if f.kind == "bridge"]
+    assert [(f.node, f.participants) for f in bridges] == [(iri("port"), [iri("fwd"), iri("p"), iri("q")])]
+    assert "the logistics link fwd -> port is the only one joining fwd, p and q" in bridges[0].reason
 
 
 def test_single_sourcing_needs_one_provider_of_high_criticality() -> None:

@@ -16,50 +16,60 @@ REPLAY = [
 ]
 
 
-def test_replay_of_the_2016_policies_tells_the_story(any_kg) -> None:
+def test_replay_as_of_a_date_lists_only_who_takes_part_then(any_kg) -> None:
     result = json.loads(any_kg(*REPLAY, "--format", "json").output)
-    failed = {f["node"]: f for f in result["failed"]}
-    survived = {s["node"]: s for s in result["survived"]}
-    # The small start-up that leaned on bonded import falls ...
-    assert CBR + "mi-tao" in failed
-    assert failed[CBR + "mi-tao"]["causes"][0].startswith("usesModel BondedImport (weight 0.9 x damage 0.6)")
-    # ... the giants with traffic or their own supply chain stand, and say why.
-    for giant in ("tmall-global", "jd-worldwide", "amazon-china", "kaola"):
-        assert CBR + giant in survived and CBR + giant not in failed
-    assert survived[CBR + "tmall-global"]["backing"] == {"by": CBR + "alibaba", "weight": 1.0}
-    assert survived[CBR + "tmall-global"]["alternatives"]
+    assert result["as_of"] == "2016-04-08"
+    assert [d["node"] for d in result["shock"]] == [CBR + "tax-2016", CBR + "positive-list-2016"]
+    # Mi Tao had left the market in February 2016: it is not in the world of April 2016.
+    named = {f["node"] for f in result["failed"]} | {s["node"] for s in result["survived"]}
+    assert CBR + "mi-tao" not in named
+    for f in result["failed"]:
+        assert f["loss"] > result["threshold"] and f["causes"]
     text = any_kg(*REPLAY).output
-    assert "FAILS  Mi Tao: lost 0.54 of its LogisticsChain" in text
-    assert "stands Tmall Global" in text
+    assert text.startswith("As of 2016-04-08 (entities, policies and links that take part on that day).")
 
 
-def test_removing_a_node_nobody_depends_on_changes_nothing(any_kg) -> None:
-    # Nothing in the graph depends on Xiaohongshu: removing it hits no one.
-    result = json.loads(any_kg("simulate", "--remove", "cbr:xiaohongshu", "--format", "json").output)
-    assert result["failed"] == [] and result["survived"] == []
-    assert result["rounds"] == 0
+def test_policies_not_yet_in_force_are_not_applied(any_kg) -> None:
+    result = any_kg("simulate", "--policy", "cbr:tax-2016", "--as-of", "2015-01-01")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the shock hits nothing as of 2015-01-01")
+    assert "tax-2016 is not in force on 2015-01-01" in result.output
+
+
+def test_removing_a_node_nobody_depends_on_is_refused(any_kg) -> None:
+    # Nothing in the graph depends on Xiaohongshu: the shock hits nothing, and says so.
+    result = any_kg("simulate", "--remove", "cbr:xiaohongshu")
+    assert result.exit_code == 1 and "the shock hits nothing as of" in result.output
     # Removing Alibaba does hit those that lean on it, which is the contrast.
     hit = json.loads(any_kg("simulate", "--remove", "cbr:alibaba", "--format", "json").output)
     assert CBR + "tmall-global" in {f["node"] for f in hit["failed"]}
 
 
 def test_unknown_policy_is_a_clear_error(any_kg) -> None:
-    result = any_kg("simulate", "--policy", "cbr:mi-tao")
+    result = any_kg("simulate", "--policy", "cbr:alibaba")
     assert result.exit_code == 1
-    assert result.output.startswith(
-        "Error: https://w3id.org/cbec/resource/mi-tao is not a policy of the graph"
-    )
+    assert result.output.startswith("Error: https://w3id.org/cbec/resource/alibaba is not a policy of the graph")
 
 
 def test_chokepoints_json_explains_itself(any_kg) -> None:
-    findings = json.loads(any_kg("analyze", "chokepoints", "--top", "0", "--format", "json").output)
-    assert findings and all({"node", "kind", "score", "participants", "reason"} <= set(f) for f in findings)
+    findings = json.loads(
+        any_kg("analyze", "chokepoints", "--top", "0", "--as-of", "2015-06-01", "--format", "json").output
+    )
+    assert findings and all({"node", "kind", "score", "participants", "reason", "chain"} <= set(f) for f in findings)
+    assert all(f["chain"] and f["as_of"] == "2015-06-01" for f in findings)
+    assert findings[0]["kind"] == "impact"
     kinds = {f["kind"] for f in findings}
-    assert {"articulation point", "bridge", "single source", "dominator"} <= kinds
-    alibaba = next(f for f in findings if f["node"] == CBR + "alibaba" and f["kind"] == "articulation point")
-    assert CBR + "cainiao" in alibaba["participants"]
-    assert "Cainiao Network" in alibaba["reason"]
+    assert {"impact", "dominator", "single source"} <= kinds
     assert all(p.startswith("https://") for f in findings for p in f["participants"])
+    # Placeholder collectives are never named as chokepoints.
+    assert not {f["node"] for f in findings} & {CBR + "overseas-brands", CBR + "overseas-buyers"}
+
+
+def test_chokepoints_of_one_chain(any_kg) -> None:
+    findings = json.loads(
+        any_kg("analyze", "chokepoints", "--chain", "logistics", "--top", "0", "--format", "json").output
+    )
+    assert findings and {f["chain"] for f in findings} == {"LogisticsChain"}
 
 
 def test_node_cut_between_sets(any_kg) -> None:
@@ -79,6 +89,7 @@ def test_node_cut_between_sets(any_kg) -> None:
     )
     cut = [f for f in findings if f["kind"] == "node cut"]
     assert [f["node"] for f in cut] == [CBR + "alibaba"]
+    assert {f["chain"] for f in cut} == {"all"}
 
 
 def test_centrality_ranks_what_many_rely_on(any_kg) -> None:
@@ -102,4 +113,11 @@ def test_write_results_are_queryable(any_kg, tmp_path) -> None:
     )
     rows = json.loads(any_kg("query", str(query), "--format", "json").output)["results"]["bindings"]
     outcomes = {(r["node"]["value"], r["outcome"]["value"], r["runs"]["value"]) for r in rows}
-    assert (CBR + "mi-tao", "failed", "1") in outcomes
+    assert outcomes and all(runs == "1" for _, _, runs in outcomes)
+    dated = tmp_path / "d.rq"
+    dated.write_text(
+        "SELECT ?date { GRAPH <https://w3id.org/cbec/analysis> { ?run a cbec:AnalysisRun ; cbec:asOf ?date ;"
+        ' cbec:command "simulate" } }'
+    )
+    rows = json.loads(any_kg("query", str(dated), "--format", "json").output)["results"]["bindings"]
+    assert [r["date"]["value"] for r in rows] == ["2016-04-08"]

@@ -16,10 +16,12 @@ from click.testing import CliRunner
 
 from kg.cli import cli
 from kg.errors import KgError
-from kg.reports import network_of
+from kg.network import project
+from kg.queries import query_graph
 from kg.resources import bundled_dataset
 from kg.store import TurtleStore, open_store
 from kg.views import NODE_BUDGET, VIEW_NAMES, build_pages, export_views
+from kg.vocabulary import CBEC, vocabulary
 from tests.browser import browser, require_browser
 from tests.graphs import turtle
 
@@ -152,9 +154,15 @@ def page_data(path: Path) -> dict:
     return json.loads(match.group(1))
 
 
+SCENARIO = """cbr:scenario-april-2016-reform a cbec:Scenario ; rdfs:label "April 2016"@en ;
+  cbec:asOf "2016-04-08"^^<http://www.w3.org/2001/XMLSchema#date> ;
+  cbec:appliesPolicy cbr:tax-2016 , cbr:positive-list-2016 ; prov:wasDerivedFrom cbr:source-test .
+"""
+
+
 @pytest.fixture(scope="module")
 def store_file(tmp_path_factory) -> Path:
-    return write_store(tmp_path_factory.mktemp("views") / "store.ttl", ENTITIES, LINKS)
+    return write_store(tmp_path_factory.mktemp("views") / "store.ttl", ENTITIES, LINKS, SCENARIO)
 
 
 @pytest.fixture(scope="module")
@@ -245,10 +253,11 @@ def test_policy_replay_marks_failures_and_their_causes(exported: Path) -> None:
     data = page_data(exported / "policy-2016.html")
     nodes = {n["id"].removeprefix(CBR): n for n in data["nodes"]}
     assert nodes["mia"]["label"] == "Mia ✕1" and "FAILED in round 1" in nodes["mia"]["tip"]
-    assert "usesModel BondedImport (weight 0.9 x damage 0.8)" in nodes["mia"]["tip"]
+    # The two policies compound on the model: 1 - (1 - 0.8)(1 - 0.3) = 0.86.
+    assert "usesModel bonded import (weight 0.9 x damage 0.86)" in nodes["mia"]["tip"]
     assert nodes["acme-baby"]["label"] == "Acme Baby ✕2"
     assert "Hit but standing" in nodes["tmall-global"]["tip"]
-    assert nodes["model:BondedImport"]["colors"]["outcome"] != nodes["mia"]["colors"]["outcome"]
+    assert nodes[CBEC + "BondedImport"]["colors"]["outcome"] != nodes["mia"]["colors"]["outcome"]
     cause = [e for e in data["edges"] if e["from"] == CBR + "acme-baby" and e["to"] == CBR + "mia"]
     assert len(cause) == 1 and cause[0]["width"] == 3.0
     legend = [item["text"] for section in data["legend"] for item in section["items"]]
@@ -363,8 +372,10 @@ def synthetic_network(nodes: int, seed: int = 3):
                 series="PlatformSeries" if kind == "Platform" else "",
                 status="Active",
                 exit_date="",
-                models={},
-                affects_models={},
+                top={"Policy": "Policy", "Zone": "Zone"}.get(kind, "Participant"),
+                placeholder=False,
+                start=None,
+                end=None,
             )
     patterns = [
         ("Platform", "sourcesFrom", "Supplier", "TradeChain", 6),
@@ -374,7 +385,9 @@ def synthetic_network(nodes: int, seed: int = 3):
         ("Supplier", "sellsOn", "Platform", "TradeChain", 1),
         ("Company", "regulatedBy", "Regulator", "RegulationChain", 1),
     ]
+    properties = vocabulary().link_properties
     for s_kind, predicate, o_kind, chain, per in patterns:
+        known = properties[CBEC + predicate]
         targets = kinds[o_kind]
         weights = [1 / (r + 1) ** 0.8 for r in range(len(targets))]
         for subject in kinds[s_kind]:
@@ -389,6 +402,9 @@ def synthetic_network(nodes: int, seed: int = 3):
                     criticality="High",
                     confidence="Medium",
                     dependency=True,
+                    roles=known.roles,
+                    exposed_end=known.exposed_end,
+                    share=known.default_share,
                     sources=[],
                     start=None,
                     end=None,
@@ -439,7 +455,7 @@ def test_exports_in_the_repository_are_fresh(tmp_path: Path) -> None:
 
 
 def expected_counts(store_file: Path) -> dict[str, tuple[int, int]]:
-    net = network_of(TurtleStore(store_file))
+    net = project(query_graph(TurtleStore(store_file)))
     counts = {"ecosystem": (len(net), net.number_of_edges())}
     for view, keep in [
         ("trade", lambda d: d["chain"] == "TradeChain"),
