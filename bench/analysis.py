@@ -1,4 +1,6 @@
-"""Benchmark: projection, centrality and chokepoints beside the time to load the same graph.
+"""Benchmark: projection, centrality, the failure impact ranking and the structural
+chokepoints beside the time to load the same graph; and Monte Carlo sampling on the bundled
+data beside one deterministic run.
 
     python -m bench.analysis [SIZES...]        (default: 10000 100000 1000000)
 
@@ -14,9 +16,17 @@ import time
 import pyoxigraph as ox
 
 from bench.generate import generate
-from kg.analysis import centrality, chokepoints
-from kg.network import project
-from kg.store import with_ontology
+from kg.analysis import centrality, chokepoints, impact_findings
+from kg.network import Filters, project
+from kg.queries import query_graph
+from kg.simulation import simulate
+from kg.store import open_store, with_ontology
+
+SAMPLES = 1000
+REPLAY = (
+    "https://w3id.org/cbec/resource/tax-2016",
+    "https://w3id.org/cbec/resource/positive-list-2016",
+)
 
 
 def timed(work):
@@ -32,7 +42,8 @@ def run(size: int) -> dict:
     with_ontology(graph)
     net, projection = timed(lambda: project(graph))
     result, central = timed(lambda: centrality(net))
-    findings, choke = timed(lambda: chokepoints(net))
+    impacts, impact = timed(lambda: impact_findings(net))
+    findings, choke = timed(lambda: chokepoints(net, impacts=False))
     return {
         "triples": len(graph),
         "nodes": net.number_of_nodes(),
@@ -40,18 +51,38 @@ def run(size: int) -> dict:
         "load": load,
         "projection": projection,
         "centrality": central,
+        "impact": impact,
         "chokepoints": choke,
         "method": result.method["betweenness"],
-        "findings": len(findings),
+        "findings": len(findings) + len(impacts),
     }
 
 
+def sampling() -> tuple[float, float]:
+    """One deterministic replay of the April 2016 policies on the bundled data (open the store,
+    project it as of 2016-04-08, simulate) against the same replay with 1,000 samples."""
+
+    def replay(samples: int):
+        net = project(query_graph(open_store(None)), Filters(as_of="2016-04-08"))
+        return simulate(net, policies=list(REPLAY), samples=samples, seed=1)
+
+    replay(0)
+    return timed(lambda: replay(0))[1], timed(lambda: replay(SAMPLES))[1]
+
+
 def main(sizes: list[int]) -> None:
-    print("| triples | nodes | edges | load s | projection | centrality | chokepoints | analysis total |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    one, many = sampling()
+    print(
+        f"Monte Carlo on the bundled data: one replay {one:.3f} s, {SAMPLES} samples {many:.3f} s ({many / one:.1f}x)"
+    )
+    print()
+    print(
+        "| triples | nodes | edges | load s | projection | centrality | impact ranking | structural | analysis total |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
         r = run(size)
-        total = r["projection"] + r["centrality"] + r["chokepoints"]
+        total = r["projection"] + r["centrality"] + r["impact"] + r["chokepoints"]
 
         def cell(seconds: float) -> str:
             return f"{seconds:.2f} s ({seconds / r['load']:.1f}x)"
@@ -59,7 +90,7 @@ def main(sizes: list[int]) -> None:
         print(
             f"| {r['triples']:,} | {r['nodes']:,} | {r['edges']:,} | {r['load']:.2f} | "
             f"{cell(r['projection'])} | "
-            f"{cell(r['centrality'])} | {cell(r['chokepoints'])} | {cell(total)} |",
+            f"{cell(r['centrality'])} | {cell(r['impact'])} | {cell(r['chokepoints'])} | {cell(total)} |",
             flush=True,
         )
         print(f"  betweenness: {r['method']}; {r['findings']} findings", file=sys.stderr)

@@ -6,7 +6,8 @@ The generator (documented in bench/README.md) makes, for a target number of trip
   (0.5%), plus policies (1%) and zones (2.5%) -- each with type, English label, series
   (platforms) and a source: four to five triples an entity;
 - links stated as kg states them (direct triple, dependsOn, and a cbec:Link node with
-  chain, weight, criticality, confidence and source): twelve triples a link. Platforms
+  chain, weight, criticality, confidence and source): twelve triples a link. A subject's
+  weights in one chain sum to at most 1 (the weight-sum rule). Platforms
   source from suppliers, suppliers sell on platforms, platforms ship via logistics
   providers, pay via payment providers, warehouse in zones, are funded by investors,
   draw traffic from companies and are subject to policies; providers are part of
@@ -17,6 +18,7 @@ Same seed and size, same bytes.
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 from pathlib import Path
@@ -85,6 +87,11 @@ def generate(triples: int, seed: int = 7) -> str:
             "cbec:confidence cbec:Medium ; prov:wasDerivedFrom cbr:source-synthetic ."
         )
     n = 0
+    # Properties of one kind of subject that share a chain split it, so that every subject's
+    # weights in a chain sum to at most 1, as the weight-sum shape requires.
+    sharing = {
+        (s, c): sum(1 for s2, _, _, c2, _ in PATTERNS if (s2, c2) == (s, c)) for s, _, _, c, _ in PATTERNS
+    }
     for subject_kind, prop, object_kind, chain, per in PATTERNS:
         targets = kinds[object_kind]
         weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(targets))]
@@ -94,7 +101,8 @@ def generate(triples: int, seed: int = 7) -> str:
             shares = [rng.random() + 0.1 for _ in chosen]
             for obj, share in zip(sorted(chosen), shares, strict=True):
                 n += 1
-                weight = round(share / sum(shares), 3) or 0.001
+                part = share / sum(shares) / sharing[(subject_kind, chain)]
+                weight = max(math.floor(part * 1000) / 1000, 0.001)
                 crit = rng.choice(["High", "Medium", "Low"])
                 out.append(
                     f"cbr:{subject} cbec:{prop} cbr:{obj} ; cbec:dependsOn cbr:{obj} .\n"

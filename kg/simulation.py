@@ -26,7 +26,6 @@ The model, in the words the README uses:
 
 from __future__ import annotations
 
-import random
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -329,8 +328,8 @@ class Cascade:
                     chain,
                     round(loss, 4),
                     why(world, node, chain, self, supply_w) if explain else [],
-                    alternatives(world, node, chain, self.damage),
-                    [world.nodes[o] for o in owners_standing(world, node, self.failed)],
+                    alternatives(world, node, chain, self.damage) if explain else [],
+                    [world.nodes[o] for o in owners_standing(world, node, self.failed)] if explain else [],
                 )
             )
         return out
@@ -387,14 +386,18 @@ class Spread:
         return "robust" if p >= ROBUST_SHARE or p <= 1.0 - ROBUST_SHARE else "fragile"
 
 
-def draw(world: World, rng: random.Random) -> tuple[list[float], list[float]]:
-    """Each fact's weight drawn uniformly within its confidence's spread, clipped to [0, 1]."""
+def draws(world: World, samples: int, rng) -> tuple[list[list[float]], list[list[float]]]:
+    """Every fact's weight drawn ``samples`` times, uniformly within its confidence's spread
+    (relative to the weight) and clipped to [0, 1]: one list of weights per sample."""
+    import numpy as np
 
-    def one(fact: Fact) -> float:
-        spread = CONFIDENCE_SPREAD[fact.confidence] * fact.weight
-        return min(1.0, max(0.0, rng.uniform(fact.weight - spread, fact.weight + spread)))
+    def drawn(facts: list[Fact]) -> list[list[float]]:
+        base = np.array([f.weight for f in facts], dtype=float)
+        spread = np.array([CONFIDENCE_SPREAD[f.confidence] for f in facts], dtype=float) * base
+        noise = rng.uniform(-1.0, 1.0, size=(samples, len(facts)))
+        return np.clip(base + spread * noise, 0.0, 1.0).tolist()
 
-    return [one(f) for f in world.supply], [one(f) for f in world.exposure]
+    return drawn(world.supply), drawn(world.exposure)
 
 
 def sample(
@@ -406,15 +409,19 @@ def sample(
     threshold_range: tuple[float, float] | None = None,
 ) -> Spread:
     """Monte Carlo over the weights (and the threshold): who fails how often."""
+    import numpy as np
+
     if samples < 1:
         raise KgError(f"samples={samples}: give at least 1 sample")
-    rng = random.Random(seed)
+    rng = np.random.default_rng(seed)
+    supply, exposure = draws(world, samples, rng)
+    levels = (
+        rng.uniform(*threshold_range, size=samples).tolist() if threshold_range else [threshold] * samples
+    )
     failures: dict[str, int] = defaultdict(int)
     seen: dict[str, list[float]] = defaultdict(list)
-    for _ in range(samples):
-        weights = draw(world, rng)
-        level = rng.uniform(*threshold_range) if threshold_range else threshold
-        outcome = cascade(world, shock, level, weights, explain=False)
+    for weights in zip(supply, exposure, levels, strict=True):
+        outcome = cascade(world, shock, weights[2], weights[:2], explain=False)
         for f in outcome.failed:
             failures[f.node] += 1
             seen[f.node].append(f.loss)

@@ -370,15 +370,21 @@ def network_xml(store: Store, fmt: str) -> bytes:
 
     import networkx as nx
 
-    from kg.reports import network_of
-
-    net = flat(network_of(store))
+    net = flat(whole_network(store))
     buffer = io.BytesIO()
     if fmt == "graphml":
         nx.write_graphml(net, buffer, encoding="utf-8")
     else:
         nx.write_gexf(net, buffer, encoding="utf-8")
     return buffer.getvalue()
+
+
+def whole_network(store: Store):
+    """The projection across every date: exports show the whole history, not one day."""
+    from kg.network import project
+    from kg.queries import query_graph
+
+    return project(query_graph(store))
 
 
 def flat(net):
@@ -390,6 +396,8 @@ def flat(net):
     def scalar(value):
         if isinstance(value, (list, tuple)):
             return " ".join(map(str, value))
+        if isinstance(value, (set, frozenset)):
+            return " ".join(sorted(map(str, value)))
         if isinstance(value, dict):
             return json.dumps(value, sort_keys=True, ensure_ascii=False)
         return value
@@ -405,13 +413,11 @@ def flat(net):
 def export_csv(store: Store, folder: Path, force: bool) -> list[Path]:
     """nodes.csv (one row per entity) and edges.csv (one row per link) of the projection."""
 
-    from kg.reports import network_of
-
     if folder.exists() and not folder.is_dir():
         raise KgError(f"{folder} is a file; csv export writes nodes.csv and edges.csv into a folder")
     for name in ("nodes.csv", "edges.csv"):
         check_target(folder / name, force)
-    net = network_of(store)
+    net = whole_network(store)
     folder.mkdir(parents=True, exist_ok=True)
     node_fields = ["id", "label", "label_zh", "kind", "series", "status", "exit_date"]
     edge_fields = [

@@ -33,7 +33,7 @@ SHIPS_VIA = [
     "cbec:shipsVia",
     "cbr:cainiao",
     "--weight",
-    "0.6",
+    "0.1",
     "--criticality",
     "medium",
     "--confidence",
@@ -72,7 +72,7 @@ def test_issue_walkthrough(any_kg, store_spec) -> None:
     assert (
         cbr + "link-kaola-shipsvia-cainiao",
         cbec + "weight",
-        '"0.6"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+        '"0.1"^^<http://www.w3.org/2001/XMLSchema#decimal>',
     ) in after
 
     again = any_kg(*SHIPS_VIA)
@@ -99,7 +99,7 @@ def test_full_iris_are_accepted_like_compact_ones(any_kg, store_spec) -> None:
         "https://w3id.org/cbec/ontology#shipsVia",
         "https://w3id.org/cbec/resource/cainiao",
         "--weight",
-        "0.6",
+        "0.1",
         "--criticality",
         "medium",
         "--confidence",
@@ -137,7 +137,7 @@ def test_unknown_link_property_names_the_closest(any_kg, store_spec) -> None:
         "cbec:shipVia",
         "cbr:cainiao",
         "--weight",
-        "0.6",
+        "0.1",
         "--criticality",
         "medium",
         "--confidence",
@@ -294,7 +294,7 @@ def test_remove_missing_link(any_kg, store_spec) -> None:
 def test_second_source_makes_a_second_statement(any_kg, store_spec) -> None:
     assert any_kg(*SHIPS_VIA).exit_code == 0
     other = SHIPS_VIA[:-1] + ["cbr:source-nzte-kaola"]
-    other[6] = "0.4"
+    other[6] = "0.05"
     result = any_kg(*other)
     assert result.exit_code == 0, result.output
     assert "cbr:link-kaola-shipsvia-cainiao-2" in result.output

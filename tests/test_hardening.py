@@ -413,7 +413,7 @@ def test_misspelled_classes_and_properties_in_an_import_name_the_closest_term(
 def test_misspelled_link_property_of_a_statement_names_the_closest(
     kg, store_path: Path, tmp_path: Path
 ) -> None:
-    body = LINK.format(weight="0.4", paragraph="3").replace(
+    body = LINK.format(weight="0.1", paragraph="3").replace(
         "cbec:predicate cbec:shipsVia", "cbec:predicate cbec:shipVia"
     )
     path = write(tmp_path, "statement.ttl", turtle(body))

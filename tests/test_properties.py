@@ -175,6 +175,18 @@ class Model:
         return {" ".join(map(str, t)) for t in out}
 
 
+def over_budget(model: Model, subject: str) -> bool:
+    """Whether ``subject``'s supply weights in some chain sum above 1, each fact at its largest reading."""
+    from decimal import Decimal
+
+    sums: dict[str, Decimal] = {}
+    for (s, p, _), statements in model.links.items():
+        weights = [Decimal(x.weight) for x in statements if x.weight is not None]
+        if s == subject and p in DEPENDENCIES and weights:
+            sums[CHAINS[p]] = sums.get(CHAINS[p], Decimal(0)) + max(weights)
+    return any(total > 1 for total in sums.values())
+
+
 def weight_of(text: str | None) -> str | None:
     """The lexical form kg stores for a weight; ValueError when it must be refused."""
     if text is None:
@@ -335,6 +347,8 @@ class EditsMachine(RuleBasedStateMachine):
             iri = model.new_iri(s, p, o)
             model.links.setdefault((s, p, o), []).append(stated)
             model.iris.setdefault((s, p, o), []).append(iri)
+            if over_budget(model, s):
+                raise RefusedError  # the weight-sum rule: a chain's supply weights sum to at most 1
             return model
 
         spec = edits.LinkSpec(

@@ -10,6 +10,7 @@ import pytest
 
 from kg.resources import bundled_dataset
 from kg.store import open_store, parse_turtle
+from kg.vocabulary import RDF_TYPE, cbec
 from tests.conftest import snapshot
 from tests.test_store import isomorphic
 
@@ -40,7 +41,7 @@ def test_import_turtle_and_csv(any_kg, store_spec, tmp_path) -> None:
         tmp_path,
         "links.csv",
         "subject,predicate,object,weight,criticality,confidence,source\n"
-        "cbr:kaola,cbec:shipsVia,cbr:new-carrier,0.3,low,low,cbr:source-market-analysis\n",
+        "cbr:kaola,cbec:shipsVia,cbr:new-carrier,0.05,low,low,cbr:source-market-analysis\n",
     )
     result = any_kg("import", str(write(tmp_path, "new.ttl", NEW_TTL)), str(entities), str(links))
     assert result.exit_code == 0, result.output
@@ -87,7 +88,8 @@ LINK_HEADER = "subject,predicate,object,weight,criticality,confidence,source\n"
 
 
 def test_csv_links_are_placed_as_kg_add_link_places_them(any_kg, store_spec, tmp_path) -> None:
-    row = "cbr:kaola,cbec:shipsVia,cbr:new-carrier,0.3,low,low,{}\n"
+    # Kaola relies on bonded import for 0.9 of its logistics: a new carrier fits in what is left.
+    row = "cbr:kaola,cbec:shipsVia,cbr:new-carrier,0.05,low,low,{}\n"
     carrier = write(tmp_path, "carrier.ttl", NEW_TTL)
     first = write(tmp_path, "first.csv", LINK_HEADER + row.format("cbr:source-market-analysis"))
     assert any_kg("import", str(carrier), str(first)).exit_code == 0
@@ -107,7 +109,7 @@ def test_csv_links_are_placed_as_kg_add_link_places_them(any_kg, store_spec, tmp
             "cbec:shipsVia",
             "cbr:new-carrier",
             "--weight",
-            "0.3",
+            "0.05",
             "--criticality",
             "low",
             "--confidence",
@@ -118,7 +120,7 @@ def test_csv_links_are_placed_as_kg_add_link_places_them(any_kg, store_spec, tmp
     )
     before = snapshot(store_spec)
     other_weight = write(
-        tmp_path, "other.csv", LINK_HEADER + row.format("cbr:source-market-analysis").replace("0.3", "0.4")
+        tmp_path, "other.csv", LINK_HEADER + row.format("cbr:source-market-analysis").replace("0.05", "0.06")
     )
     refused = any_kg("import", str(other_weight))
     assert refused.exit_code == 1 and refused.output.strip().endswith(
@@ -133,23 +135,23 @@ def test_csv_links_are_placed_as_kg_add_link_places_them(any_kg, store_spec, tmp
 def test_csv_links_across_files_of_one_import_are_placed_together(any_kg, store_spec, tmp_path) -> None:
     row = "cbr:kaola,cbec:shipsVia,cbr:new-carrier,{weight},low,low,{source}\n"
     carrier = write(tmp_path, "carrier.ttl", NEW_TTL)
-    a = write(tmp_path, "a.csv", LINK_HEADER + row.format(weight=0.3, source="cbr:source-market-analysis"))
+    a = write(tmp_path, "a.csv", LINK_HEADER + row.format(weight=0.05, source="cbr:source-market-analysis"))
     b = write(
-        tmp_path, "b.csv", LINK_HEADER + row.format(weight=0.3, source="cbr:source-kg-analyst-judgement")
+        tmp_path, "b.csv", LINK_HEADER + row.format(weight=0.05, source="cbr:source-kg-analyst-judgement")
     )
     assert any_kg("import", str(carrier), str(a), str(b)).exit_code == 0
     links = {s for s, p, o in snapshot(store_spec) if s.startswith(CBR + "link-kaola-shipsvia-new-carrier")}
     assert links == {CBR + "link-kaola-shipsvia-new-carrier", CBR + "link-kaola-shipsvia-new-carrier-2"}
     same_twice = [
         write(
-            tmp_path, f"{name}.csv", LINK_HEADER + row.format(weight=0.5, source="cbr:source-ssopdot-12573")
+            tmp_path, f"{name}.csv", LINK_HEADER + row.format(weight=0.07, source="cbr:source-ssopdot-12573")
         )
         for name in ("c", "d")
     ]
     assert any_kg("import", *map(str, same_twice)).exit_code == 0
     links = {s for s, p, o in snapshot(store_spec) if s.startswith(CBR + "link-kaola-shipsvia-new-carrier")}
     assert len(links) == 3  # a third reading, in two files, is one statement
-    other = write(tmp_path, "e.csv", LINK_HEADER + row.format(weight=0.9, source="cbr:source-ssopdot-12573"))
+    other = write(tmp_path, "e.csv", LINK_HEADER + row.format(weight=0.09, source="cbr:source-ssopdot-12573"))
     result = any_kg("import", str(other))
     assert result.exit_code == 1, result.output
     assert f"Error: {other}:2: cbr:kaola cbec:shipsVia cbr:new-carrier is already stated" in result.output
@@ -206,13 +208,14 @@ def test_rdfxml_import(tmp_path) -> None:
     target = str(tmp_path / "fresh.ttl")
     init_store(target, empty=True)
     result = import_files(open_store(target), [xml])
-    assert result.new == 3360
+    assert result.new == len(parse_turtle(bundled_dataset()))
     assert isomorphic(open_store(target).load(), parse_turtle(bundled_dataset()))
 
 
 def test_graph_exports_carry_attributes(any_kg, tmp_path) -> None:
     import networkx as nx
 
+    links = sum(1 for _ in parse_turtle(bundled_dataset()).quads_for_pattern(None, RDF_TYPE, cbec("Link")))
     for fmt in ("graphml", "gexf"):
         out = tmp_path / f"g.{fmt}"
         assert any_kg("export", fmt, "--out", str(out)).exit_code == 0
@@ -220,11 +223,11 @@ def test_graph_exports_carry_attributes(any_kg, tmp_path) -> None:
         assert net.nodes[CBR + "tmall-global"]["label"] == "Tmall Global"
         assert net.nodes[CBR + "tmall-global"]["label_zh"] == "天猫国际"
         weights = [d.get("weight") for _, _, d in net.edges(data=True)]
-        assert any(w for w in weights) and net.number_of_edges() == 142  # 159 links less 17 to concepts
+        assert any(w for w in weights) and net.number_of_edges() == links  # business models are nodes too
     assert any_kg("export", "csv", "--out", str(tmp_path / "t")).exit_code == 0
     edges = (tmp_path / "t" / "edges.csv").read_text(encoding="utf-8").splitlines()
     assert edges[0].startswith("link,source,target,predicate,chain,weight")
-    assert len(edges) - 1 == 142
+    assert len(edges) - 1 == links
 
 
 def test_export_refuses_to_overwrite_without_force(any_kg, tmp_path) -> None:
@@ -243,7 +246,8 @@ def test_store_copy_between_backends_is_lossless(tmp_path) -> None:
 
     run = CliRunner().invoke
     db, back = f"oxigraph:{tmp_path / 'db'}", tmp_path / "back.ttl"
-    assert run(cli, ["store", "copy", str(bundled_dataset()), db]).output.startswith("copied 3360 triples")
+    count = len(parse_turtle(bundled_dataset()))
+    assert run(cli, ["store", "copy", str(bundled_dataset()), db]).output.startswith(f"copied {count} triples")
     assert run(cli, ["store", "copy", db, str(back)]).exit_code == 0
     assert back.read_bytes() == bundled_dataset().read_bytes()
     again = run(cli, ["store", "copy", str(bundled_dataset()), str(back)])
