@@ -73,11 +73,13 @@ def sampling() -> tuple[float, float]:
 def main(sizes: list[int]) -> None:
     one, many = sampling()
     print(
-        f"Monte Carlo on the bundled data: one replay {one:.3f} s, {SAMPLES} samples {many:.3f} s ({many / one:.1f}x)"
+        f"Monte Carlo on the bundled data: one replay {one:.3f} s, "
+        f"{SAMPLES} samples {many:.3f} s ({many / one:.1f}x)"
     )
     print()
     print(
-        "| triples | nodes | edges | load s | projection | centrality | impact ranking | structural | analysis total |"
+        "| triples | nodes | edges | load s | projection | centrality | impact ranking | structural "
+        "| analysis total |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in sizes:

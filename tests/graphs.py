@@ -61,13 +61,14 @@ def turtle(entities: dict[str, str | tuple], links: list[tuple]) -> str:
     for slug, spec in entities.items():
         klass, extra = (spec, {}) if isinstance(spec, str) else spec
         props = "".join(
-            f" ; {ENTITY_PROPERTIES[k]} {date_or_number(v)}" for k, v in extra.items() if k in ENTITY_PROPERTIES
+            f" ; {ENTITY_PROPERTIES[k]} {date_or_number(v)}"
+            for k, v in extra.items()
+            if k in ENTITY_PROPERTIES
         )
         props += " ; cbec:placeholder true" if extra.get("placeholder") else ""
         props += " ; cbec:issuedBy cbr:issuer" if klass == "Policy" else ""
-        out.append(
-            f'cbr:{slug} a cbec:{klass} ; rdfs:label "{slug}"@en ; prov:wasDerivedFrom cbr:source-test{props} .'
-        )
+        label = f'rdfs:label "{slug}"@en'
+        out.append(f"cbr:{slug} a cbec:{klass} ; {label} ; prov:wasDerivedFrom cbr:source-test{props} .")
     for n, (s, p, o, weight, crit, *rest) in enumerate(links):
         confidence = rest[0] if rest else "High"
         extra = rest[1] if len(rest) > 1 else {}

@@ -72,8 +72,14 @@ def test_articulation_points_and_bridges() -> None:
     assert points == {iri("d"): [iri("f")]}
     # A lone node on one link is single sourcing, not a bridge.
     assert [f for f in findings if f.kind == "bridge"] == []
-    entities = {"p": "Platform", "q": "Platform", "fwd": "LogisticsProvider", "port": "LogisticsProvider",
-                "r": "Platform", "s": "Platform"}
+    entities = {
+        "p": "Platform",
+        "q": "Platform",
+        "fwd": "LogisticsProvider",
+        "port": "LogisticsProvider",
+        "r": "Platform",
+        "s": "Platform",
+    }
     links = [
         ("p", "shipsVia", "fwd", 0.5, "High"),
         ("q", "shipsVia", "fwd", 0.5, "High"),

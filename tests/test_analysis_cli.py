@@ -48,14 +48,18 @@ def test_removing_a_node_nobody_depends_on_is_refused(any_kg) -> None:
 def test_unknown_policy_is_a_clear_error(any_kg) -> None:
     result = any_kg("simulate", "--policy", "cbr:alibaba")
     assert result.exit_code == 1
-    assert result.output.startswith("Error: https://w3id.org/cbec/resource/alibaba is not a policy of the graph")
+    assert result.output.startswith(
+        "Error: https://w3id.org/cbec/resource/alibaba is not a policy of the graph"
+    )
 
 
 def test_chokepoints_json_explains_itself(any_kg) -> None:
     findings = json.loads(
         any_kg("analyze", "chokepoints", "--top", "0", "--as-of", "2015-06-01", "--format", "json").output
     )
-    assert findings and all({"node", "kind", "score", "participants", "reason", "chain"} <= set(f) for f in findings)
+    assert findings and all(
+        {"node", "kind", "score", "participants", "reason", "chain"} <= set(f) for f in findings
+    )
     assert all(f["chain"] and f["as_of"] == "2015-06-01" for f in findings)
     assert findings[0]["kind"] == "impact"
     kinds = {f["kind"] for f in findings}

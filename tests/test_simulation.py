@@ -263,9 +263,13 @@ def test_an_empty_node_cut_says_why() -> None:
     net = net_of(*CHAIN_GRAPH)
     findings = chokepoints(net, sources=[iri("a")], targets=[iri("hub")])
     assert [f for f in findings if f.kind == "node cut"] == []
-    assert findings.notes == ["no node cut between a and hub: some of them are linked directly, so no node "
-                              "between them can cut them apart"]
-    apart = [f.node for f in chokepoints(net, sources=[iri("v1")], targets=[iri("c")]) if f.kind == "node cut"]
+    assert findings.notes == [
+        "no node cut between a and hub: some of them are linked directly, so no node "
+        "between them can cut them apart"
+    ]
+    apart = [
+        f.node for f in chokepoints(net, sources=[iri("v1")], targets=[iri("c")]) if f.kind == "node cut"
+    ]
     # v1 - a - hub - c: one node cuts them, either of the two between.
     assert len(apart) == 1 and apart[0] in (iri("a"), iri("hub"))
 
@@ -326,8 +330,21 @@ def test_the_weight_sum_rule_refuses_a_write_naming_the_sums(kg, tmp_path) -> No
     path = tmp_path / "s.ttl"
     assert kg("init", str(path)).exit_code == 0
     result = kg(
-        "--store", str(path), "add", "link", "cbr:tmall-global", "cbec:paysVia", "cbr:wechat-pay",
-        "--weight", "0.4", "--criticality", "low", "--confidence", "low", "--source", "cbr:source-market-analysis",
+        "--store",
+        str(path),
+        "add",
+        "link",
+        "cbr:tmall-global",
+        "cbec:paysVia",
+        "cbr:wechat-pay",
+        "--weight",
+        "0.4",
+        "--criticality",
+        "low",
+        "--confidence",
+        "low",
+        "--source",
+        "cbr:source-market-analysis",
     )
     assert result.exit_code == 1
     assert "cbr:tmall-global relies on more than all of its cbec:FinanceChain" in result.output

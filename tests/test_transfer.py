@@ -247,7 +247,9 @@ def test_store_copy_between_backends_is_lossless(tmp_path) -> None:
     run = CliRunner().invoke
     db, back = f"oxigraph:{tmp_path / 'db'}", tmp_path / "back.ttl"
     count = len(parse_turtle(bundled_dataset()))
-    assert run(cli, ["store", "copy", str(bundled_dataset()), db]).output.startswith(f"copied {count} triples")
+    assert run(cli, ["store", "copy", str(bundled_dataset()), db]).output.startswith(
+        f"copied {count} triples"
+    )
     assert run(cli, ["store", "copy", db, str(back)]).exit_code == 0
     assert back.read_bytes() == bundled_dataset().read_bytes()
     again = run(cli, ["store", "copy", str(bundled_dataset()), str(back)])
