@@ -273,30 +273,3 @@ def dependency_graph(net: nx.MultiDiGraph, chain: str | None = None) -> nx.DiGra
         for (s, o), (w, c) in strongest.items()
     )
     return collapsed
-
-
-def chain_graphs(net: nx.MultiDiGraph) -> dict[str, nx.DiGraph]:
-    """One collapsed dependency graph per chain, holding only the nodes of that chain's links."""
-    import networkx as nx
-
-    strongest: dict[str, dict[tuple[str, str], float]] = {}
-    for s, o, data in net.edges(data=True):
-        if data["dependency"]:
-            edges = strongest.setdefault(data["chain"], {})
-            edges[(s, o)] = max(edges.get((s, o), -1.0), data["weight"] or 0.0)
-    graphs = {}
-    for chain, edges in sorted(strongest.items()):
-        graph = nx.DiGraph()
-        graph.add_edges_from((s, o, {"weight": w}) for (s, o), w in edges.items())
-        graphs[chain] = graph
-    return graphs
-
-
-def dependency_ties(net: nx.MultiDiGraph) -> nx.Graph:
-    """The undirected simple graph of dependency links between distinct nodes, for
-    articulation points, bridges and node cuts (nodes without one are left out)."""
-    import networkx as nx
-
-    ties = nx.Graph()
-    ties.add_edges_from((s, o) for s, o, dependency in net.edges(data="dependency") if dependency and s != o)
-    return ties

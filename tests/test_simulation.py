@@ -369,3 +369,45 @@ def test_no_replay_at_any_date_lists_an_entity_outside_its_lifetime(kg) -> None:
             for name in [f.node for f in result.outcome.failed] + [s.node for s in result.outcome.standing]:
                 data = net.nodes[name]
                 assert alive(data["start"], data["end"], on), (name, on)
+
+
+SCENARIOS = """
+cbr:scenario-hub-down a cbec:Scenario ; rdfs:label "Hub down"@en ; prov:wasDerivedFrom cbr:source-test ;
+  cbec:asOf "2016-04-08"^^xsd:date ; cbec:removes cbr:hub .
+cbr:scenario-drought a cbec:Scenario ; rdfs:label "Funding drought"@en ; prov:wasDerivedFrom cbr:source-test ;
+  cbec:asOf "2015-10"^^xsd:gYearMonth ; cbec:damagesClass cbec:Investor ; cbec:damage 0.6 .
+"""
+
+
+def scenario_store(tmp_path):
+    from tests.graphs import turtle
+
+    path = tmp_path / "scenarios.ttl"
+    path.write_text(turtle({"issuer": "Regulator", **CHAIN_GRAPH[0]}, CHAIN_GRAPH[1]) + SCENARIOS)
+    return path
+
+
+def test_named_scenarios_are_listed_and_replayed(kg, tmp_path) -> None:
+    path = scenario_store(tmp_path)
+    assert kg("--store", str(path), "validate").exit_code == 0
+    listed = kg("--store", str(path), "scenarios").output.splitlines()
+    assert listed[0].startswith("drought") and "damages every cbec:Investor by 0.6" in listed[0]
+    assert listed[1].startswith("hub-down") and "removes cbr:hub" in listed[1]
+    drought = json.loads(
+        kg("--store", str(path), "simulate", "--scenario", "drought", "--format", "json").output
+    )
+    # Both investors damaged by 0.6: a loses 0.5 x 0.6 + 0.5 x 0.6 = 0.6 of its finance; its brand follows.
+    assert drought["as_of"] == "2015-10-01"
+    assert [(f["node"], f["round"]) for f in drought["failed"]] == [(iri("a"), 1), (iri("brand"), 2)]
+    assert drought["failed"][0]["loss"] == 0.6
+    unknown = kg("--store", str(path), "simulate", "--scenario", "hub-dwn")
+    assert unknown.exit_code == 1 and "unknown scenario 'hub-dwn'; did you mean" in unknown.output
+
+
+def test_the_report_replays_every_scenario(kg, tmp_path) -> None:
+    path = scenario_store(tmp_path)
+    text = kg("--store", str(path), "report", "--exports", "-").output
+    assert "== Top failure impacts as of" in text
+    assert "== Scenario drought: Funding drought, as of 2015-10" in text
+    assert "== Scenario hub-down: Hub down, as of 2016-04-08" in text
+    assert "[fails in 100% of samples: robust]" in text

@@ -498,8 +498,9 @@ def test_each_view_loads_offline_with_its_nodes_edges_and_legend(
 def test_participant_page_and_index_load_offline(chromium, exported) -> None:
     visit = load(chromium, exported / "participants/tmall-global.html", "test-participant-tmall-global")
     assert visit.page.locator("h1").inner_text() == "Around Tmall Global (天猫国际)"
-    # Tmall, its nine neighbours, and theirs: GACC (via Alibaba), MoF (via the policy), Mia (via Swisse).
-    assert visit.evaluate("kgView.visibleNodeCount()") == 13
+    # Tmall, its ten neighbours (the bonded-import model is a node), and theirs: GACC (via Alibaba),
+    # MoF (via the policy), Mia (via Swisse and the model), the positive list (via the model).
+    assert visit.evaluate("kgView.visibleNodeCount()") == 15
     index = chromium.open(exported / "index.html", wait_for_view=False)
     index.screenshot("test-index")
     assert index.blocked == [] and index.errors == []
