@@ -26,7 +26,6 @@ The model, in the words the README uses:
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -386,16 +385,16 @@ class Spread:
         return "robust" if p >= ROBUST_SHARE or p <= 1.0 - ROBUST_SHARE else "fragile"
 
 
-def draws(world: World, samples: int, rng) -> tuple[list[list[float]], list[list[float]]]:
+def draws(world: World, samples: int, rng):
     """Every fact's weight drawn ``samples`` times, uniformly within its confidence's spread
-    (relative to the weight) and clipped to [0, 1]: one list of weights per sample."""
+    (relative to the weight) and clipped to [0, 1]: arrays of samples x facts."""
     import numpy as np
 
-    def drawn(facts: list[Fact]) -> list[list[float]]:
+    def drawn(facts: list[Fact]):
         base = np.array([f.weight for f in facts], dtype=float)
         spread = np.array([CONFIDENCE_SPREAD[f.confidence] for f in facts], dtype=float) * base
         noise = rng.uniform(-1.0, 1.0, size=(samples, len(facts)))
-        return np.clip(base + spread * noise, 0.0, 1.0).tolist()
+        return np.clip(base + spread * noise, 0.0, 1.0)
 
     return drawn(world.supply), drawn(world.exposure)
 
@@ -415,25 +414,78 @@ def sample(
         raise KgError(f"samples={samples}: give at least 1 sample")
     rng = np.random.default_rng(seed)
     supply, exposure = draws(world, samples, rng)
-    levels = (
-        rng.uniform(*threshold_range, size=samples).tolist() if threshold_range else [threshold] * samples
-    )
-    failures: dict[str, int] = defaultdict(int)
-    seen: dict[str, list[float]] = defaultdict(list)
-    for weights in zip(supply, exposure, levels, strict=True):
-        outcome = cascade(world, shock, weights[2], weights[:2], explain=False)
-        for f in outcome.failed:
-            failures[f.node] += 1
-            seen[f.node].append(f.loss)
-        for s in outcome.standing:
-            seen[s.node].append(s.loss)
+    levels = rng.uniform(*threshold_range, size=samples) if threshold_range else np.full(samples, threshold)
+    failed, loss = batch_cascade(world, shock, supply, exposure, levels)
+    seen = (failed | (loss > 0)).any(axis=0) & np.array(world.participant)
+    seen[list(shock.fail)] = False
     return Spread(
         samples,
         seed,
-        {n: failures[n] / samples for n in sorted(seen)},
+        {world.nodes[i]: float(failed[:, i].mean()) for i in np.flatnonzero(seen)},
         # Samples in which a participant was not hit count as no loss.
-        {n: statistics.median(v + [0.0] * (samples - len(v))) for n, v in sorted(seen.items())},
+        {world.nodes[i]: float(np.median(loss[:, i])) for i in np.flatnonzero(seen)},
     )
+
+
+def batch_cascade(world: World, shock: Shock, supply, exposure, levels):
+    """``cascade`` run on every sample at once (rows: samples), with the same rules and rounds:
+    which nodes failed, and each participant's worst loss (at its failure, or at the end),
+    rounded as ``cascade`` rounds it. The tests check that both engines agree."""
+    import numpy as np
+
+    samples, n = len(levels), len(world.nodes)
+    chains = sorted({f.chain for f in world.supply} | {f.chain for f in world.exposure}) or ["none"]
+    width = len(chains)
+    column = {c: i for i, c in enumerate(chains)}
+
+    def key(node: int, chain: str) -> int:
+        return node * width + column[chain]
+
+    # Supply facts grouped by (subject, chain), so one reduceat sums each group's losses.
+    keys = np.array([key(f.subject, f.chain) for f in world.supply], dtype=int)
+    order = np.argsort(keys, kind="stable")
+    groups, starts = np.unique(keys[order], return_index=True)
+    providers = np.array([f.object for f in world.supply], dtype=int)
+    failed = np.zeros((samples, n), dtype=bool)
+    damage = np.zeros((samples, n))
+    hit = np.zeros((samples, n * width))
+    for node in shock.fail:
+        failed[:, node], damage[:, node] = True, 1.0
+    for node, amount in shock.damage.items():
+        damage[:, node] = 1.0 - (1.0 - damage[:, node]) * (1.0 - amount)
+    for source in sorted(shock.fire):
+        for f in world.fires[source]:
+            fact, intensity = world.exposure[f], exposure[:, f]
+            if world.participant[fact.subject]:
+                k = key(fact.subject, fact.chain)
+                hit[:, k] = 1.0 - (1.0 - hit[:, k]) * (1.0 - intensity)
+            else:
+                damage[:, fact.subject] = 1.0 - (1.0 - damage[:, fact.subject]) * (1.0 - intensity)
+    participant = np.array(world.participant)
+    owners = [(b.subject, b.object, b.weight) for b in world.backing]
+    at_failure = np.zeros((samples, n))
+
+    def worst() -> np.ndarray:
+        lost = np.zeros_like(hit)
+        if len(providers):
+            lost[:, groups] = np.add.reduceat((supply * damage[:, providers])[:, order], starts, axis=1)
+        losses = 1.0 - (1.0 - hit) * (1.0 - np.minimum(lost, 1.0))
+        return losses.reshape(samples, n, width).max(axis=2)
+
+    while True:
+        backing = np.zeros((samples, n))
+        for unit, owner, share in owners:
+            backing[:, unit] = np.maximum(backing[:, unit], np.where(failed[:, owner], 0.0, share))
+        loss = worst()
+        tolerance = levels[:, None] + (1.0 - levels[:, None]) * backing
+        new = (loss > tolerance) & participant & ~failed
+        if not new.any():
+            break
+        at_failure[new] = loss[new]
+        failed |= new
+        damage[new] = 1.0
+    loss = np.where(failed, at_failure, loss) * participant
+    return failed, np.round(loss, 4)
 
 
 def check_threshold(threshold: float, name: str = "threshold") -> float:

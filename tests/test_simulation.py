@@ -411,3 +411,37 @@ def test_the_report_replays_every_scenario(kg, tmp_path) -> None:
     assert "== Scenario drought: Funding drought, as of 2015-10" in text
     assert "== Scenario hub-down: Hub down, as of 2016-04-08" in text
     assert "[fails in 100% of samples: robust]" in text
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_the_batch_engine_agrees_with_the_cascade_sample_by_sample(seed: int) -> None:
+    import numpy as np
+
+    from tests.graphs import random_ecosystem
+
+    entities, links = random_ecosystem(60, 150, seed)
+    entities["rule"] = "Policy"
+    links = [*links, ("rule", "affects", "n1", 0.3, None), ("rule", "affects", "BondedImport", 0.5, None)]
+    links += [
+        (s, "usesModel", "BondedImport", 0.4, "High")
+        for s in sorted(entities)[:8]
+        if entities[s] == "Platform"
+    ]
+    world = World.of(net_of(entities, links))
+    shock = simulation.Shock(fail={world.index[iri("n0")]}, fire={world.index[iri("rule")]})
+    rng = np.random.default_rng(seed)
+    supply, exposure = simulation.draws(world, 40, rng)
+    levels = rng.uniform(0.3, 0.8, size=40)
+    failed, loss = simulation.batch_cascade(world, shock, supply, exposure, levels)
+    # The draws are far enough apart that the samples disagree: some rows fell more than others.
+    assert len(set(failed.sum(axis=1))) > 1
+    for row in range(40):
+        one = simulation.cascade(
+            world, shock, levels[row], (supply[row].tolist(), exposure[row].tolist()), explain=False
+        )
+        assert {f.node for f in one.failed} | {iri("n0")} == {
+            world.nodes[i] for i in np.flatnonzero(failed[row])
+        }
+        expected = {f.node: f.loss for f in one.failed} | {s.node: s.loss for s in one.standing}
+        got = {world.nodes[i]: loss[row, i] for i in np.flatnonzero(loss[row])}
+        assert got == pytest.approx(expected, abs=1e-4)
