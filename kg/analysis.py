@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from kg.errors import KgError
 from kg.network import local
-from kg.simulation import DEFAULT_THRESHOLD, Shock, World, impact, impact_candidates, sample
+from kg.simulation import DEFAULT_THRESHOLD, Shock, World, can_topple, impact, impact_candidates, sample
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -285,6 +285,8 @@ def impact_findings(
     world = World.of(net)
     findings = []
     for node in impact_candidates(world, net):
+        if not samples and not can_topple(world, node, threshold):
+            continue
         outcome = impact(world, node, threshold, explain=False)
         failed = outcome.failed
         if not failed and not samples:
