@@ -90,12 +90,13 @@ def centrality_report(
     if write:
         from kg.results import run_triples, score_triples
 
-        run, triples = run_triples("centrality", {"chain": chain, **filters})
+        run, triples = run_triples("centrality", {"chain": chain, **filters}, net.graph["as_of"])
         store.replace_analysis("centrality", triples + score_triples(run, result.scores))
     rows = result.ranked("pagerank", top)
     if fmt == "json":
         return json.dumps(
             {
+                "as_of": net.graph["as_of"],
                 "chain": chain,
                 "method": result.method,
                 "nodes": [{"node": n, "label": net.nodes[n]["label"], **s} for n, s in rows],
@@ -108,7 +109,7 @@ def centrality_report(
     if fmt == "csv":
         return csv_text(header, [[n, lbl, *vals] for (n, _), (_, lbl, *vals) in zip(rows, body, strict=True)])
     notes = [f"{m}: {how}" for m, how in sorted(result.method.items())]
-    scope = f"chain {chain}" if chain else "all chains"
+    scope = (f"chain {chain}" if chain else "all chains") + f", as of {net.graph['as_of']}"
     return (
         table_text(header, body) + f"\n\nTop {len(rows)} of {len(net)} nodes, {scope}.\n" + "\n".join(notes)
     )

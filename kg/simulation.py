@@ -28,9 +28,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kg.errors import KgError
+from kg.network import LEVEL_RANK
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -40,7 +42,6 @@ DEFAULT_THRESHOLD = 0.5
 CONTROL_SHARE = 0.5
 # Relative half-width of the range a weight is drawn from, by the link's confidence.
 CONFIDENCE_SPREAD = {"High": 0.10, "Medium": 0.25, "Low": 0.50}
-LEVEL_RANK = {"Low": 0, "Medium": 1, "High": 2}
 # A participant failing in at least this share of samples (or at most 1 minus it) is robust.
 ROBUST_SHARE = 0.9
 
@@ -111,6 +112,11 @@ class World:
         for (s, predicate, o), group in sorted(readings.items()):
             world.add(index[s], index[o], predicate, merge_readings(group))
         return world
+
+    @cached_property
+    def weights(self) -> tuple[list[float], list[float]]:
+        """The facts' own weights (supply, exposure), built once: a cascade per node reads them."""
+        return [f.weight for f in self.supply], [f.weight for f in self.exposure]
 
     def add(self, s: int, o: int, predicate: str, d: dict) -> None:
         def fact(subject: int, obj: int, weight: float) -> Fact:
@@ -191,8 +197,7 @@ def cascade(
     weights (a Monte Carlo draw); ``explain=False`` skips the words and ``standing=False`` the
     list of those hit but standing, for speed. Losses are accumulated as damage spreads, so a
     run costs the links it crosses, not the size of the network."""
-    supply_w = weights[0] if weights else [f.weight for f in world.supply]
-    exposure_w = weights[1] if weights else [f.weight for f in world.exposure]
+    supply_w, exposure_w = weights or world.weights
     state = Cascade(world, supply_w)
     for node in shock.fail:
         state.fail(node)
