@@ -327,28 +327,32 @@ def test_a_shock_hitting_nothing_exits_non_zero(kg) -> None:
 
 
 def test_the_weight_sum_rule_refuses_a_write_naming_the_sums(kg, tmp_path) -> None:
+    from tests.graphs import turtle
+
     path = tmp_path / "s.ttl"
-    assert kg("init", str(path)).exit_code == 0
+    entities = {"p": "Platform", "alipay": "PaymentProvider", "wechat": "PaymentProvider", "vc": "Investor"}
+    links = [
+        ("p", "paysVia", "alipay", 0.7, "High"),
+        # Two readings of one fact count once, at the larger.
+        ("p", "fundedBy", "vc", 0.2, "High", "High", {"start": "2016"}),
+        ("p", "fundedBy", "vc", 0.1, "High", "Low", {"start": "2016"}),
+    ]
+    path.write_text(turtle(entities, links))
+    assert kg("--store", str(path), "validate").exit_code == 0
+    args = ["--criticality", "low", "--confidence", "low", "--source", "cbr:source-test"]
     result = kg(
-        "--store",
-        str(path),
-        "add",
-        "link",
-        "cbr:tmall-global",
-        "cbec:paysVia",
-        "cbr:wechat-pay",
-        "--weight",
-        "0.4",
-        "--criticality",
-        "low",
-        "--confidence",
-        "low",
-        "--source",
-        "cbr:source-market-analysis",
+        "--store", str(path), "add", "link", "cbr:p", "cbec:paysVia", "cbr:wechat", "--weight", "0.15", *args
     )
     assert result.exit_code == 1
-    assert "cbr:tmall-global relies on more than all of its cbec:FinanceChain" in result.output
-    assert "its supply weights sum to 1.4" in result.output
+    assert (
+        "cbr:p relies on more than all of its cbec:FinanceChain on 2016: its supply weights sum to 1.05"
+        in (result.output)
+    )
+    # A link that ends before the funding starts never overlaps it.
+    dated = ["--weight", "0.15", "--end", "2016", *args]
+    assert (
+        kg("--store", str(path), "add", "link", "cbr:p", "cbec:paysVia", "cbr:wechat", *dated).exit_code == 0
+    )
 
 
 def test_no_replay_at_any_date_lists_an_entity_outside_its_lifetime(kg) -> None:
