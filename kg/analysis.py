@@ -1,4 +1,4 @@
-"""Analysis: centrality, chokepoints that explain themselves, and shock simulation.
+"""Analysis: centrality, and chokepoints that explain themselves (the shocks are in kg/simulation.py).
 
 Everything works on the projection of kg/network.py. NetworkX is the model users get;
 where it is too slow at scale (betweenness, harmonic closeness, bridges, PageRank) the
