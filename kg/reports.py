@@ -52,8 +52,11 @@ def main_report(store: Store, exports: Path | None = None) -> tuple[str, bool]:
 # ---------------------------------------------------------------- analysis reports
 
 
-def network_of(store: Store, chain: str | None = None, as_of: str | None = None, min_confidence: str = "low"):
-    """The projection of a store as of a date (today when none is given), filtered by chain and confidence."""
+def network_of(
+    store: Store, chain: str | None = None, as_of: str | None = None, min_confidence: str = "low", graph=None
+):
+    """The projection of a store as of a date (today when none is given), filtered by chain and
+    confidence; ``graph``: the store's query view, when the caller has it already."""
     from kg.errors import TermError
     from kg.network import Filters, local, project
     from kg.vocabulary import date_literal, level, vocabulary
@@ -72,7 +75,8 @@ def network_of(store: Store, chain: str | None = None, as_of: str | None = None,
         chains = frozenset({local(iri)})
     day = date_literal(as_of, "--as-of").value if as_of else None
     confidence = level(min_confidence, "--min-confidence").value.rsplit("#", 1)[-1]
-    net = project(query_graph(store), Filters(chains=chains, as_of=day, min_confidence=confidence))
+    graph = graph if graph is not None else query_graph(store)
+    net = project(graph, Filters(chains=chains, as_of=day, min_confidence=confidence))
     net.graph["chain"] = next(iter(chains)) if chains else None
     return net
 
@@ -235,10 +239,12 @@ def simulation_report(
     if scenario:
         from kg.scenarios import scenario as named
 
-        s = named(query_graph(store), scenario)
+        graph = query_graph(store)
+        s = named(graph, scenario)
         remove, policies, close = remove + s.removes, policies + s.policies, close + s.closes
         filters["as_of"] = filters.get("as_of") or s.as_of
-    net = network_of(store, **filters)
+    # A scenario was read from the store's view: project that one, not a second parse.
+    net = network_of(store, **filters, graph=graph if scenario else None)
     if scenario and s.damaged_class and s.damage:
         damaged = {n: s.damage for n in nodes_of_class(net, s.damaged_class)}
     iris = [[node(r).value for r in group] for group in (remove, policies, close)]
