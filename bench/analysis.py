@@ -16,11 +16,13 @@ import time
 import pyoxigraph as ox
 
 from bench.generate import generate
-from kg.analysis import centrality, chokepoints, impact_findings
-from kg.network import Filters, project
+from kg.analysis.centrality import centrality
+from kg.analysis.chokepoints import chokepoints, impact_findings
+from kg.analysis.network import Filters, project
+from kg.analysis.simulation import simulate
 from kg.queries import query_graph
-from kg.simulation import simulate
-from kg.store import open_store, with_ontology
+from kg.stores import open_store
+from kg.vocabulary import with_ontology
 
 SAMPLES = 1000
 REPLAY = (

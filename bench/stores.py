@@ -22,8 +22,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from bench.generate import generate
-from kg.store import init_store, open_store, with_ontology
-from kg.vocabulary import PREFIXES
+from kg.stores import init_store, open_store
+from kg.vocabulary import PREFIXES, with_ontology
 
 QUERIES = [
     ("participants-by-series", []),
@@ -42,11 +42,11 @@ def timed(work):
 
 def bench_size(size: int, folder: Path) -> list[tuple[str, str, float, float | None, float | None]]:
     """Rows of (task, backend, seconds, floor seconds, rdflib seconds)."""
-    from kg.analysis import chokepoints
+    from kg.analysis.chokepoints import chokepoints
     from kg.queries import find_query, parse_param, run_query
     from kg.reports import network_of
     from kg.transfer import import_files
-    from kg.views import export_views
+    from kg.views.export import export_views
 
     data = folder / f"synthetic-{size}.ttl"
     data.write_text(generate(size), encoding="utf-8")

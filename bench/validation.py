@@ -20,8 +20,8 @@ import rdflib
 from rdflib.namespace import SH
 
 from bench.generate import generate
-from kg.constraints import core_problems, sparql_problems
 from kg.resources import resource_dir
+from kg.validation.constraints import core_problems, sparql_problems
 from kg.vocabulary import ONTOLOGY_FILES
 
 PYSHACL_SIZE = 100_000

@@ -1,3 +1,84 @@
-"""kg: a knowledge graph of China's import cross-border e-commerce ecosystem."""
+"""kg: a knowledge graph of China's import cross-border e-commerce ecosystem.
+
+    import kg
+    with kg.open() as g:                      # the bundled dataset; or a path, oxigraph:PATH, URL
+        g.chokepoints(chain="logistics")
+
+The names below are the public API; the sub-packages (stores, validation, analysis, views)
+are what it is built from.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kg.analysis.chokepoints import Finding, Findings
+    from kg.analysis.scenarios import Scenario
+    from kg.analysis.simulation import Simulation
+    from kg.api import KnowledgeGraph, Result, open
+    from kg.errors import (
+        KgError,
+        NotFoundError,
+        ParseError,
+        QueryError,
+        StoreError,
+        TermError,
+        ValidationError,
+    )
+    from kg.stores import init_store
+
+# Where each public name lives. They load on first use, so that `import kg` (and every
+# `kg` command, which imports a submodule and so this file) does not pay for the whole library.
+PUBLIC = {
+    "Finding": "kg.analysis.chokepoints",
+    "Findings": "kg.analysis.chokepoints",
+    "Scenario": "kg.analysis.scenarios",
+    "Simulation": "kg.analysis.simulation",
+    "KnowledgeGraph": "kg.api",
+    "Result": "kg.api",
+    "open": "kg.api",
+    "KgError": "kg.errors",
+    "NotFoundError": "kg.errors",
+    "ParseError": "kg.errors",
+    "QueryError": "kg.errors",
+    "StoreError": "kg.errors",
+    "TermError": "kg.errors",
+    "ValidationError": "kg.errors",
+    "init_store": "kg.stores",
+}
+
+
+def __getattr__(name: str):
+    if name in PUBLIC:
+        value = getattr(importlib.import_module(PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kg' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(PUBLIC))
+
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Finding",
+    "Findings",
+    "KgError",
+    "KnowledgeGraph",
+    "NotFoundError",
+    "ParseError",
+    "QueryError",
+    "Result",
+    "Scenario",
+    "Simulation",
+    "StoreError",
+    "TermError",
+    "ValidationError",
+    "__version__",
+    "init_store",
+    "open",
+]

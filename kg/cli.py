@@ -1,31 +1,85 @@
-"""The `kg` command line: parse arguments, make one library call, print the answer."""
+"""The `kg` command line: parse arguments, make one library call, print the answer.
+
+Each command imports the part of the library it calls when it runs, so that `kg --help` and a
+mistyped option cost click's start-up, not the whole library's.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kg import __version__
 from kg.errors import KgError
 
+if TYPE_CHECKING:
+    from kg.api import KnowledgeGraph
 
-class KgGroup(click.Group):
-    """Prints library errors as `Error: ...` and exits 1, without a traceback."""
+# Library parameters whose command-line option is spelled differently.
+OPTION_ALIASES = {"thresholds": "sweep_threshold"}
+
+
+def option_names(ctx: click.Context) -> dict[str, str]:
+    """Each option of the command and its parents by its Python name (as_of -> --as-of)."""
+    names: dict[str, str] = {}
+    while ctx is not None:
+        for param in ctx.command.params:
+            if isinstance(param, click.Option):
+                flag = max(param.opts, key=len)
+                names.setdefault(param.name, flag)
+                names.setdefault(flag.lstrip("-").replace("-", "_"), flag)
+        ctx = ctx.parent
+    return names
+
+
+def flagged(message: str, ctx: click.Context) -> str:
+    """Library errors name parameters as `as_of`; on the command line they are --as-of."""
+    names = option_names(ctx)
+
+    def flag(match: re.Match) -> str:
+        name = OPTION_ALIASES.get(match.group(1), match.group(1))
+        return names.get(name, match.group(0))
+
+    return re.sub(r"`([a-z][a-z_]*)`", flag, message)
+
+
+class KgCommand(click.Command):
+    """Prints library errors as `Error: ...`, naming its own options, and exits 1."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except KgError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {flagged(str(exc), ctx)}", err=True)
             ctx.exit(1)
 
 
-def store_of(ctx: click.Context):
-    from kg.store import open_store
+class KgGroup(click.Group):
+    command_class = KgCommand
 
-    return open_store(ctx.find_root().obj.get("store"))
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KgError as exc:
+            click.echo(f"Error: {flagged(str(exc), ctx)}", err=True)
+            ctx.exit(1)
+
+
+KgGroup.group_class = KgGroup
+
+
+def graph_of(ctx: click.Context) -> KnowledgeGraph:
+    """The store of --store (or $KG_STORE), open until the command ends."""
+    from kg.api import open as open_graph
+
+    graph = open_graph(ctx.find_root().obj.get("store"))
+    ctx.call_on_close(graph.close)
+    return graph
 
 
 @click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,24 +105,20 @@ def cli(ctx: click.Context, store: str | None) -> None:
 @cli.command()
 @click.option(
     "--exports",
-    default="exports",
-    show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder for the HTML views; '-' writes none.",
+    help="Folder for the HTML views; '-' writes none; default: exports/ beside the store.",
 )
 @click.pass_context
-def report(ctx: click.Context, exports: str) -> None:
+def report(ctx: click.Context, exports: str | None) -> None:
     """The main job: validate, summarise, find chokepoints, replay the 2016 policies, write the views.
 
     \b
     Example:
       kg report --exports exports
     """
-    from pathlib import Path
+    from kg import reports
 
-    from kg.reports import main_report
-
-    text, ok = main_report(store_of(ctx), None if exports == "-" else Path(exports))
+    text, ok = reports.main_report(graph_of(ctx), exports)
     click.echo(text)
     ctx.exit(0 if ok else 1)
 
@@ -83,7 +133,7 @@ def init(path: str, empty: bool) -> None:
     Example:
       kg init my-store.ttl && export KG_STORE=my-store.ttl
     """
-    from kg.store import init_store
+    from kg.stores import init_store
 
     store = init_store(path, empty=empty)
     click.echo(f"created {'an empty' if empty else 'a seeded'} store at {store.location}")
@@ -121,9 +171,9 @@ def add_entity(ctx: click.Context, iri: str, **options) -> None:
       kg add entity cbr:kaola --type cbec:SelfOperatedPlatform --label "NetEase Kaola" \\
           --label-zh 网易考拉 --series cbec:PlatformSeries --source cbr:source-nzte-kaola
     """
-    from kg.edits import EntitySpec, add_entity
 
-    click.echo(add_entity(store_of(ctx), EntitySpec(iri=iri, **options)).message)
+    types, sources = options.pop("types"), options.pop("sources")
+    click.echo(graph_of(ctx).add_entity(iri, type=types, source=sources, **options).message)
 
 
 @add.command("link")
@@ -149,10 +199,9 @@ def add_link(ctx: click.Context, subject: str, predicate: str, object: str, **op
       kg add link cbr:kaola cbec:shipsVia cbr:cainiao --weight 0.6 --criticality medium \\
           --confidence low --source cbr:source-market-analysis
     """
-    from kg.edits import LinkSpec, add_link
 
-    spec = LinkSpec(subject=subject, predicate=predicate, object=object, **options)
-    click.echo(add_link(store_of(ctx), spec).message)
+    sources = options.pop("sources")
+    click.echo(graph_of(ctx).add_link(subject, predicate, object, source=sources, **options).message)
 
 
 @add.command("source")
@@ -170,9 +219,8 @@ def add_source(ctx: click.Context, iri: str, **options) -> None:
       kg add source cbr:source-pymnts-kaola --title "Alibaba buys Kaola" \\
           --url https://www.pymnts.com/ --date 2019-09-06
     """
-    from kg.edits import SourceSpec, add_source
 
-    click.echo(add_source(store_of(ctx), SourceSpec(iri=iri, **options)).message)
+    click.echo(graph_of(ctx).add_source(iri, **options).message)
 
 
 @cli.group(cls=KgGroup)
@@ -195,9 +243,8 @@ def remove_entity(ctx: click.Context, iri: str) -> None:
     Example:
       kg remove entity cbr:retail-hypermarket-unnamed
     """
-    from kg.edits import remove_entity
 
-    click.echo(remove_entity(store_of(ctx), iri).message)
+    click.echo(graph_of(ctx).remove_entity(iri).message)
 
 
 @remove.command("link")
@@ -212,9 +259,8 @@ def remove_link(ctx: click.Context, subject: str, predicate: str, object: str) -
     Example:
       kg remove link cbr:kaola cbec:shipsVia cbr:cainiao
     """
-    from kg.edits import remove_link
 
-    click.echo(remove_link(store_of(ctx), subject, predicate, object).message)
+    click.echo(graph_of(ctx).remove_link(subject, predicate, object).message)
 
 
 @cli.command()
@@ -228,9 +274,9 @@ def show(ctx: click.Context, iri: str, fmt: str) -> None:
     Example:
       kg show cbr:mi-tao
     """
-    from kg.queries import describe, describe_text
+    from kg.queries import describe_text
 
-    description = describe(store_of(ctx), iri)
+    description = graph_of(ctx).describe(iri)
     click.echo(
         json.dumps(description, ensure_ascii=False, indent=2) if fmt == "json" else describe_text(description)
     )
@@ -253,10 +299,9 @@ def query(ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, upd
     Example:
       kg query dependencies-of --param participant=cbr:mi-tao --format json
     """
-    from kg.queries import run_query
 
-    result = run_query(store_of(ctx), query, list(params), allow_update=update)
-    click.echo(result if isinstance(result, str) else result.render(fmt), nl=fmt in ("table", "json"))
+    result = graph_of(ctx).query(query, update=update, params=params)
+    click.echo(result.render(fmt), nl=fmt in ("table", "json"))
 
 
 @cli.command()
@@ -289,9 +334,8 @@ def validate(ctx: click.Context, fmt: str, engine: str) -> None:
     Example:
       kg --store my-store.ttl validate
     """
-    from kg.validation import validate_store
 
-    report = validate_store(store_of(ctx), engine=engine)
+    report = graph_of(ctx).validate(engine)
     click.echo(report.json() if fmt == "json" else report.text())
     ctx.exit(0 if report.conforms else 1)
 
@@ -306,9 +350,9 @@ def stats(ctx: click.Context, fmt: str) -> None:
     Example:
       kg stats --format json
     """
-    from kg.queries import stats, stats_text
+    from kg.queries import stats_text
 
-    summary = stats(store_of(ctx))
+    summary = graph_of(ctx).stats()
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2) if fmt == "json" else stats_text(summary))
 
 
@@ -348,9 +392,9 @@ def analyze_centrality(ctx: click.Context, chain: str | None, top: int, fmt: str
     Example:
       kg analyze centrality --chain cbec:LogisticsChain --top 10
     """
-    from kg.reports import centrality_report
+    from kg import reports
 
-    click.echo(centrality_report(store_of(ctx), chain=chain, top=top, fmt=fmt, **filters))
+    click.echo(reports.centrality_report(graph_of(ctx), chain=chain, top=top, fmt=fmt, **filters))
 
 
 def sampling_options(command):
@@ -384,9 +428,9 @@ def analyze_chokepoints(ctx: click.Context, sources, targets, **options) -> None
     Example:
       kg analyze chokepoints --chain cbec:LogisticsChain --as-of 2016-04-08 --top 10
     """
-    from kg.reports import chokepoints_report
+    from kg import reports
 
-    click.echo(chokepoints_report(store_of(ctx), list(sources), list(targets), **options))
+    click.echo(reports.chokepoints_report(graph_of(ctx), sources=sources, targets=targets, **options))
 
 
 @cli.command()
@@ -424,9 +468,11 @@ def simulate(ctx: click.Context, remove, policies, close, **options) -> None:
       kg simulate --scenario april-2016-reform --samples 1000 --seed 1
       kg simulate --policy cbr:tax-2016 --as-of 2016-04-08 --format json
     """
-    from kg.reports import simulation_report
+    from kg import reports
 
-    click.echo(simulation_report(store_of(ctx), list(remove), list(policies), close=list(close), **options))
+    click.echo(
+        reports.simulation_report(graph_of(ctx), remove=remove, policies=policies, close=close, **options)
+    )
 
 
 @cli.command()
@@ -439,9 +485,9 @@ def scenarios(ctx: click.Context, fmt: str) -> None:
     Example:
       kg scenarios
     """
-    from kg.reports import scenarios_report
+    from kg import reports
 
-    click.echo(scenarios_report(store_of(ctx), fmt))
+    click.echo(reports.scenarios_report(graph_of(ctx), fmt))
 
 
 @cli.group(cls=KgGroup)
@@ -473,9 +519,8 @@ def export_html(ctx: click.Context, views: tuple[str, ...], out: str, force: boo
     Example:
       kg export html --view ecosystem --view participants/tmall-global --out exports
     """
-    from kg.views import export_views
 
-    written = export_views(store_of(ctx), out, list(views) or None, force=force)
+    written = graph_of(ctx).export_views(out, views, force=force)
     click.echo(f"wrote {len(written)} file(s) under {out}")
 
 
@@ -499,11 +544,8 @@ def export_command(fmt: str) -> click.Command:
     @click.option("--force", is_flag=True, help="Overwrite an existing file.")
     @click.pass_context
     def command(ctx: click.Context, out: str | None, force: bool) -> None:
-        from pathlib import Path
 
-        from kg.transfer import export_graph
-
-        result = export_graph(store_of(ctx), fmt, Path(out) if out else None, force=force)
+        result = graph_of(ctx).export(fmt, Path(out) if out else None, force=force)
         if isinstance(result, bytes):
             click.echo(result.decode("utf-8"), nl=False)
         else:
@@ -527,12 +569,9 @@ def import_(ctx: click.Context, files: tuple[str, ...]) -> None:
     Example:
       kg --store oxigraph:big-store import trade.ttl companies.csv links.csv
     """
-    from pathlib import Path
-
-    from kg.transfer import import_files
 
     with click.progressbar(length=len(files), label="importing", file=sys.stderr) as bar:
-        result = import_files(store_of(ctx), [Path(f) for f in files], progress=lambda n: bar.update(1))
+        result = graph_of(ctx).import_files([Path(f) for f in files], progress=lambda n: bar.update(1))
     click.echo(result.text())
 
 
@@ -574,7 +613,7 @@ def store_check(ctx: click.Context, spec: str | None) -> None:
     Example:
       kg store check oxigraph:my-db
     """
-    from kg.store import open_store
+    from kg.stores import open_store
 
     click.echo(open_store(spec or ctx.find_root().obj.get("store")).check())
 

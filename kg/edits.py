@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from kg.errors import KgError, NotFoundError, TermError
-from kg.store import Store
+from kg.stores import Store
 from kg.vocabulary import (
     CBEC,
     CBR,
@@ -94,27 +94,27 @@ def entity_triples(spec: EntitySpec) -> tuple[ox.NamedNode, list[ox.Triple]]:
     vocab = vocabulary()
     subject = node(spec.iri)
     if not spec.types:
-        raise TermError("an entity needs at least one --type, e.g. --type cbec:Platform")
+        raise TermError("an entity needs at least one `type`, e.g. cbec:Platform")
     if not spec.sources:
-        raise KgError("every fact needs a source: add --source cbr:source-...")
+        raise KgError("every fact needs a `source`, e.g. cbr:source-...")
     facts: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (RDF_TYPE, vocab.klass(t)) for t in spec.types
     ]
-    facts.append((ox.NamedNode(RDFS + "label"), text_literal(spec.label, "--label", "en")))
+    facts.append((ox.NamedNode(RDFS + "label"), text_literal(spec.label, "`label`", "en")))
     if spec.label_zh:
-        facts.append((ox.NamedNode(RDFS + "label"), text_literal(spec.label_zh, "--label-zh", "zh")))
+        facts.append((ox.NamedNode(RDFS + "label"), text_literal(spec.label_zh, "`label_zh`", "zh")))
     if spec.comment:
-        facts.append((ox.NamedNode(RDFS + "comment"), text_literal(spec.comment, "--comment", "en")))
+        facts.append((ox.NamedNode(RDFS + "comment"), text_literal(spec.comment, "`comment`", "en")))
     if spec.series:
         facts.append((cbec("series"), vocab.concept(spec.series)))
     if spec.status:
         facts.append((cbec("status"), vocab.concept(spec.status)))
     if spec.exit_date:
-        facts.append((cbec("exitDate"), date_literal(spec.exit_date, "--exit-date")))
+        facts.append((cbec("exitDate"), date_literal(spec.exit_date, "`exit_date`")))
     if spec.founded:
-        facts.append((ox.NamedNode(SCHEMA + "foundingDate"), date_literal(spec.founded, "--founded")))
+        facts.append((ox.NamedNode(SCHEMA + "foundingDate"), date_literal(spec.founded, "`founded`")))
     if spec.launched:
-        facts.append((cbec("launchDate"), date_literal(spec.launched, "--launched")))
+        facts.append((cbec("launchDate"), date_literal(spec.launched, "`launched`")))
     facts += [(WAS_DERIVED_FROM, node(s)) for s in spec.sources]
     return subject, [ox.Triple(subject, p, o) for p, o in facts]
 
@@ -153,17 +153,17 @@ def add_source(store: Store, spec: SourceSpec) -> EditResult:
     subject = node(spec.iri)
     facts: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (RDF_TYPE, SOURCE),
-        (ox.NamedNode(DCTERMS + "title"), text_literal(spec.title, "--title")),
+        (ox.NamedNode(DCTERMS + "title"), text_literal(spec.title, "`title`")),
     ]
     if spec.url:
         if not spec.url.startswith(("http://", "https://")):
-            raise TermError(f"--url '{spec.url}' must start with http:// or https://")
+            raise TermError(f"`url` '{spec.url}' must start with http:// or https://")
         checked_iri(spec.url)
         facts.append((ox.NamedNode(SCHEMA + "url"), ox.Literal(spec.url, datatype=ANY_URI)))
     if spec.date:
-        facts.append((ox.NamedNode(DCTERMS + "date"), date_literal(spec.date, "--date")))
+        facts.append((ox.NamedNode(DCTERMS + "date"), date_literal(spec.date, "`date`")))
     if spec.publisher:
-        facts.append((ox.NamedNode(DCTERMS + "publisher"), text_literal(spec.publisher, "--publisher")))
+        facts.append((ox.NamedNode(DCTERMS + "publisher"), text_literal(spec.publisher, "`publisher`")))
     triples = [ox.Triple(subject, p, o) for p, o in facts]
 
     def change(graph: ox.Store) -> EditResult:
@@ -184,11 +184,11 @@ def link_triples(spec: LinkSpec, link: ox.NamedNode) -> list[ox.Triple]:
     subject, obj = node(spec.subject), node(spec.object)
     if prop.is_dependency and (spec.weight is None or spec.criticality is None):
         raise KgError(
-            f"{compact(prop.iri)} is a dependency: give --weight (0 to 1, how much "
-            f"{compact(subject)} relies on it) and --criticality (high, medium or low)"
+            f"{compact(prop.iri)} is a dependency: give `weight` (0 to 1, how much "
+            f"{compact(subject)} relies on it) and `criticality` (high, medium or low)"
         )
     if not spec.sources:
-        raise KgError("every link needs a source: add --source cbr:source-...")
+        raise KgError("every link needs a `source`, e.g. cbr:source-...")
     chain = vocab.concept(spec.chain) if spec.chain else ox.NamedNode(prop.default_chain)
     facts: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (RDF_TYPE, LINK),
@@ -196,24 +196,24 @@ def link_triples(spec: LinkSpec, link: ox.NamedNode) -> list[ox.Triple]:
         (L_PREDICATE, ox.NamedNode(prop.iri)),
         (L_OBJECT, obj),
         (cbec("chain"), chain),
-        (cbec("confidence"), level(spec.confidence, "--confidence")),
+        (cbec("confidence"), level(spec.confidence, "`confidence`")),
     ]
     if spec.weight is not None:
-        facts.append((cbec("weight"), decimal_literal(spec.weight, "--weight", 0, 1)))
+        facts.append((cbec("weight"), decimal_literal(spec.weight, "`weight`", 0, 1)))
     if spec.criticality is not None:
-        facts.append((cbec("criticality"), level(spec.criticality, "--criticality")))
+        facts.append((cbec("criticality"), level(spec.criticality, "`criticality`")))
     if spec.paragraph is not None:
         if spec.paragraph < 1:
-            raise KgError(f"--paragraph {spec.paragraph}: paragraphs are numbered from 1")
+            raise KgError(f"`paragraph` {spec.paragraph}: paragraphs are numbered from 1")
         facts.append((cbec("paragraph"), ox.Literal(str(spec.paragraph), datatype=INTEGER)))
     if spec.rationale:
-        facts.append((cbec("rationale"), text_literal(spec.rationale, "--rationale")))
+        facts.append((cbec("rationale"), text_literal(spec.rationale, "`rationale`")))
     if spec.comment:
-        facts.append((ox.NamedNode(RDFS + "comment"), text_literal(spec.comment, "--comment", "en")))
+        facts.append((ox.NamedNode(RDFS + "comment"), text_literal(spec.comment, "`comment`", "en")))
     if spec.start:
-        facts.append((ox.NamedNode(SCHEMA + "startDate"), date_literal(spec.start, "--start")))
+        facts.append((ox.NamedNode(SCHEMA + "startDate"), date_literal(spec.start, "`start`")))
     if spec.end:
-        facts.append((ox.NamedNode(SCHEMA + "endDate"), date_literal(spec.end, "--end")))
+        facts.append((ox.NamedNode(SCHEMA + "endDate"), date_literal(spec.end, "`end`")))
     facts += [(WAS_DERIVED_FROM, node(s)) for s in spec.sources]
     return [ox.Triple(link, p, o) for p, o in facts]
 

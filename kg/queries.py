@@ -19,7 +19,8 @@ import pyoxigraph as ox
 from kg.errors import QueryError, TermError, ValueFormatError
 from kg.formats import table_text
 from kg.resources import resource_dir
-from kg.store import Store, TurtleStore
+from kg.sparql import bind_values, check_query_safety
+from kg.stores import Store, TurtleStore
 from kg.vocabulary import (
     PREFIXES,
     XSD,
@@ -49,10 +50,11 @@ class QueryFile:
     title: str
     question: str
     params: tuple[Param, ...] = field(default=())
+    inline: str | None = None
 
     @property
     def text(self) -> str:
-        return self.path.read_text(encoding="utf-8")
+        return self.inline if self.inline is not None else self.path.read_text(encoding="utf-8")
 
 
 def read_query_file(path: Path) -> QueryFile:
@@ -87,7 +89,9 @@ def bundled_queries() -> list[QueryFile]:
 
 
 def find_query(name_or_path: str) -> QueryFile:
-    """A bundled query by name, or a query file by path."""
+    """A bundled query by name, a query file by path, or the text of a query."""
+    if looks_like_sparql(name_or_path):
+        return QueryFile("query", Path("<query text>"), "query", "", (), name_or_path)
     path = Path(name_or_path)
     if path.suffix == ".rq" or path.exists():
         if not path.is_file():
@@ -106,6 +110,13 @@ def find_query(name_or_path: str) -> QueryFile:
     raise QueryError(f"no bundled query named '{name_or_path}'{hint}")
 
 
+def looks_like_sparql(text: str) -> bool:
+    """Query text rather than a name or a path: it has a group or starts with a query keyword."""
+    return (
+        "{" in text or re.match(r"\s*(PREFIX|BASE|SELECT|ASK|CONSTRUCT|DESCRIBE)\b", text, re.I) is not None
+    )
+
+
 def parse_param(text: str) -> tuple[str, ox.NamedNode | ox.Literal]:
     """``name=value`` into a variable name and an RDF term.
 
@@ -115,7 +126,7 @@ def parse_param(text: str) -> tuple[str, ox.NamedNode | ox.Literal]:
     name, sep, value = text.partition("=")
     name = name.strip().lstrip("?$")
     if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name):
-        raise QueryError(f"--param '{text}' must be name=value, e.g. participant=cbr:mi-tao")
+        raise QueryError(f"`param` '{text}' must be name=value, e.g. participant=cbr:mi-tao")
     return name, param_value(value)
 
 
@@ -134,84 +145,10 @@ def param_value(value: str) -> ox.NamedNode | ox.Literal:
     if re.fullmatch(r"[+-]?\d*\.\d+", stripped):
         return ox.Literal(stripped, datatype=ox.NamedNode(XSD + "decimal"))
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stripped):
-        return date_literal(stripped, "--param date")
+        return date_literal(stripped, "`param` date")
     if "\x00" in value:
-        raise ValueFormatError("--param value contains a NUL character")
+        raise ValueFormatError("`param` value contains a NUL character")
     return ox.Literal(value)
-
-
-STRINGS_AND_COMMENTS = re.compile(
-    # A backslash outside strings escapes one character of a name (cbr:x\#): it is neither a
-    # comment nor the start of a string, so it is consumed first.
-    r"\\."
-    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-    re.DOTALL,
-)
-
-
-def strip_strings_and_comments(query: str) -> str:
-    """The query with string literals, IRIs and comments blanked, for keyword checks."""
-    return STRINGS_AND_COMMENTS.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", query)
-
-
-QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+[\w.-]*:\s*<>|BASE\s*<>)\s*)*", re.IGNORECASE)
-
-
-def query_form(text: str) -> str:
-    """The first keyword after the prologue: SELECT, ASK, CONSTRUCT, DESCRIBE or an update's."""
-    bare = strip_strings_and_comments(text)
-    match = re.match(r"\s*([A-Za-z]+)", bare[PROLOGUE.match(bare).end() :])
-    return match.group(1).upper() if match else ""
-
-
-MAX_NESTING = 500
-
-
-def nesting_depth(bare: str) -> int:
-    """The deepest nesting of { } and ( ) (the parser's stack runs out near 3,000 levels)."""
-    depth = deepest = 0
-    for char in bare:
-        if char in "{(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "})":
-            depth -= 1
-    return deepest
-
-
-def keyword(text: str, word: str) -> bool:
-    """Whether ``word`` stands as a SPARQL keyword (not ?word, prefix:word or in an IRI)."""
-    return re.search(rf"(?<![\w?$:]){word}(?![\w:])", text, re.IGNORECASE) is not None
-
-
-def check_query_safety(query: str, allow_update: bool) -> bool:
-    """Refuse network access and, unless allowed, updates. Returns True for an update."""
-    bare = strip_strings_and_comments(query)
-    depth = nesting_depth(bare)
-    if depth > MAX_NESTING:
-        raise QueryError(f"the query nests {depth} levels deep; kg accepts at most {MAX_NESTING}")
-    if re.search(r"(?<![\w?$])(bif|sql):", bare, re.IGNORECASE) or re.search(r"<\s*(bif|sql):", query, re.I):
-        raise QueryError("server built-in functions (bif:, sql:) are refused: they can reach the network")
-    if keyword(bare, "SERVICE"):
-        raise QueryError("SERVICE is refused: kg queries never reach the network")
-    if keyword(bare, "LOAD"):
-        raise QueryError("LOAD is refused: kg queries never reach the network; use `kg import`")
-    if re.search(r"(?<![\w?$:])FROM(?![\w:])", bare, re.IGNORECASE):
-        raise QueryError(
-            "FROM / FROM NAMED is refused: queries run over the store's own graph; remove the clause"
-        )
-    is_update = query_form(query) not in QUERY_FORMS
-    if is_update and not allow_update:
-        raise QueryError(
-            "this is a SPARQL update and query files run read-only; pass --update to change the store"
-        )
-    return is_update
 
 
 def query_graph(store: Store):
@@ -301,17 +238,22 @@ def run_sparql(
     """Run a read-only query over ``graph`` (data plus the ontology graph)."""
     substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
     try:
-        answer = graph.query(
-            text, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions
-        )
+        try:
+            answer = graph.query(
+                text, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions
+            )
+        except RuntimeError as exc:
+            if not (substitutions and "projection" in str(exc)):
+                raise
+            # Oxigraph substitutes only variables the query projects (SPARQL SEP-0007); any
+            # other variable is bound by a VALUES block of terms Oxigraph serializes itself.
+            answer = graph.query(
+                bind_values(text, substitutions), prefixes=PREFIXES, use_default_graph_as_union=True
+            )
     except SyntaxError as exc:
         raise QueryError(f"the query does not parse: {exc.msg}") from None
     except RuntimeError as exc:
-        hint = ""
-        if bindings and "projection" in str(exc):
-            # Oxigraph binds values only to variables the query projects (SPARQL SEP-0007).
-            hint = "; --param can bind only variables the query selects: add them to SELECT"
-        raise QueryError(f"the query failed: {exc}{hint}") from None
+        raise QueryError(f"the query failed: {exc}") from None
     except OSError as exc:
         raise QueryError(f"the query failed: {exc}") from None
     if isinstance(answer, (ox.QueryBoolean, bool)):
@@ -325,11 +267,20 @@ def run_sparql(
 def run_query(
     store: Store, name_or_path: str, params: list[str] | None = None, allow_update: bool = False
 ) -> QueryResult | str:
-    """Run a bundled query (by name) or a query file (by path) with ``--param`` bindings."""
-    query = find_query(name_or_path)
+    """Run a bundled query (by name) or a query file (by path) with ``name=value`` bindings."""
+    return run_query_text(store, name_or_path, dict(parse_param(p) for p in params or []), allow_update)
+
+
+def run_query_text(
+    store: Store,
+    query_name: str,
+    bindings: dict[str, ox.NamedNode | ox.Literal],
+    allow_update: bool = False,
+) -> QueryResult | str:
+    """Run a bundled query (by name), a query file (by path) or query text with bindings."""
+    query = find_query(query_name)
     text = query.text
     is_update = check_query_safety(text, allow_update)
-    bindings = dict(parse_param(p) for p in params or [])
     declared = {p.name for p in query.params}
     if declared:
         unknown = sorted(set(bindings) - declared)
@@ -343,16 +294,16 @@ def run_query(
         )
         if missing:
             example = next(p for p in query.params if p.name == missing[0]).description
-            raise QueryError(f"{query.name} needs --param {missing[0]}=... ({example})")
+            raise QueryError(f"{query.name} needs `param` {missing[0]}=... ({example})")
     if is_update:
         return run_update(store, text)
     for name in bindings:
         if not re.search(rf"[?$]{name}\b", text):
-            raise QueryError(f"{query.name} has no variable ?{name} to bind --param {name} to")
+            raise QueryError(f"{query.name} has no variable ?{name} to bind `param` {name} to")
     try:
         return run_sparql(query_graph(store), text, bindings)
     except QueryError as exc:
-        raise QueryError(f"{query.path}: {exc}") from None
+        raise QueryError(f"{query.path}: {exc}" if query.inline is None else str(exc)) from None
 
 
 def run_update(store: Store, text: str) -> str:

@@ -1,101 +1,70 @@
-"""The main job: what `kg report` prints about a store."""
+"""What the commands print: the main job's report, and the analyses as text, CSV or JSON.
+
+Each function takes an open ``kg.KnowledgeGraph``, asks it one question and lays the answer out.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
+from dataclasses import asdict
 from pathlib import Path
 
+from kg.analysis.centrality import MEASURES
+from kg.analysis.simulation import CONFIDENCE_SPREAD
+from kg.api import KnowledgeGraph
 from kg.errors import KgError
 from kg.formats import csv_text, table_text
-from kg.queries import query_graph, stats, stats_text
-from kg.store import Store
-from kg.validation import validate_store
-from kg.vocabulary import compact, node
+from kg.queries import stats_text
+from kg.vocabulary import compact
 
 REPORT_SAMPLES = 500
 REPORT_SEED = 1
 
 
-def main_report(store: Store, exports: Path | None = None) -> tuple[str, bool]:
+def main_report(graph: KnowledgeGraph, exports: str | Path | None = None) -> tuple[str, bool]:
     """The main job: validate, summarise, rank failure impacts, replay the store's scenarios
-    with their probabilities and (with ``exports``) write the HTML views. The flag is False
-    when the store does not conform."""
-    from kg.scenarios import scenarios
-
-    report = validate_store(store)
+    with their probabilities and write the HTML views into ``exports`` (None: the store's own
+    ``exports/`` folder, when it has one; "-": none). The flag is False when the store does
+    not conform."""
+    report = graph.validate()
     today = datetime.date.today().isoformat()
     sections = [
         "== Validation",
         report.text(),
         "",
         "== Summary",
-        stats_text(stats(store)),
+        stats_text(graph.stats()),
         "",
         f"== Top failure impacts as of {today} (kg analyze chokepoints --top 8)",
-        chokepoints_report(store, top=8, kinds=("impact",)),
+        chokepoints_report(graph, top=8, kinds=("impact",)),
     ]
-    for s in scenarios(query_graph(store)):
+    for s in graph.scenarios():
         sections += [
             "",
             f"== Scenario {s.name}: {s.label}, as of {s.as_of} "
             f"(kg simulate --scenario {s.name} --samples {REPORT_SAMPLES} --seed {REPORT_SEED})",
-            simulation_report(store, scenario=s.name, samples=REPORT_SAMPLES, seed=REPORT_SEED, strict=False),
+            simulation_report(graph, scenario=s.name, samples=REPORT_SAMPLES, seed=REPORT_SEED, strict=False),
         ]
-    if exports is not None:
-        from kg.views import export_views
-
-        written = export_views(store, exports)
-        sections += ["", f"== Views: {len(written)} files written to {exports}/ (open {exports}/index.html)"]
+    folder = graph.exports_folder() if exports is None else None if str(exports) == "-" else Path(exports)
+    if folder is not None:
+        written = graph.export_views(folder)
+        sections += ["", f"== Views: {len(written)} files written to {folder}/ (open {folder}/index.html)"]
+    elif exports is None:
+        sections += [
+            "",
+            f"== Views: not written: {graph.location} has no folder of yours to put them in; "
+            "give a folder with `exports`",
+        ]
     return "\n".join(sections), report.conforms
 
 
-# ---------------------------------------------------------------- analysis reports
-
-
-def network_of(
-    store: Store, chain: str | None = None, as_of: str | None = None, min_confidence: str = "low", graph=None
-):
-    """The projection of a store as of a date (today when none is given), filtered by chain and
-    confidence; ``graph``: the store's query view, when the caller has it already."""
-    from kg.errors import TermError
-    from kg.network import Filters, local, project
-    from kg.vocabulary import date_literal, level, vocabulary
-
-    as_of = as_of or datetime.date.today().isoformat()
-
-    chains = None
-    if chain:
-        # A short name (logistics) stands for its chain concept (cbec:LogisticsChain).
-        spelled = chain if ":" in chain else f"cbec:{chain.strip().capitalize()}Chain"
-        iri = vocabulary().concept(spelled).value
-        known = {p.default_chain for p in vocabulary().link_properties.values()}
-        if iri not in known:
-            names = ", ".join(sorted(compact(c) for c in known))
-            raise TermError(f"'{chain}' is not a chain; choose one of {names}")
-        chains = frozenset({local(iri)})
-    day = date_literal(as_of, "--as-of").value if as_of else None
-    confidence = level(min_confidence, "--min-confidence").value.rsplit("#", 1)[-1]
-    graph = graph if graph is not None else query_graph(store)
-    net = project(graph, Filters(chains=chains, as_of=day, min_confidence=confidence))
-    net.graph["chain"] = next(iter(chains)) if chains else None
-    return net
-
-
 def centrality_report(
-    store: Store, chain: str | None = None, top: int = 15, fmt: str = "table", write: bool = False, **filters
+    graph: KnowledgeGraph, chain: str | None = None, top: int = 15, fmt: str = "table", **options
 ) -> str:
     """`kg analyze centrality`: the top nodes by PageRank with every measure."""
-    import json
-
-    from kg.analysis import MEASURES, centrality
-
-    net = network_of(store, chain, **filters)
-    result = centrality(net)
-    if write:
-        from kg.results import run_triples, score_triples
-
-        run, triples = run_triples("centrality", {"chain": chain, **filters}, net.graph["as_of"])
-        store.replace_analysis("centrality", triples + score_triples(run, result.scores))
+    result = graph.centrality(chain=chain, **options)
+    net = result.net
     rows = result.ranked("pagerank", top)
     if fmt == "json":
         return json.dumps(
@@ -119,53 +88,12 @@ def centrality_report(
     )
 
 
-def chokepoints_report(
-    store: Store,
-    sources: list[str] | None = None,
-    targets: list[str] | None = None,
-    top: int = 20,
-    fmt: str = "table",
-    write: bool = False,
-    chain: str | None = None,
-    threshold: float | None = None,
-    samples: int = 0,
-    seed: int = 0,
-    kinds: tuple[str, ...] | None = None,
-    **filters,
-) -> str:
+def chokepoints_report(graph: KnowledgeGraph, top: int = 20, fmt: str = "table", **options) -> str:
     """`kg analyze chokepoints`: the failure impact ranking, then the structural findings, each
     with the participants it holds and why."""
-    import json
-
-    from kg.analysis import chokepoints
-    from kg.simulation import DEFAULT_THRESHOLD
-
-    net = network_of(store, chain, **filters)
-    chain_name = net.graph.get("chain")
-    findings = chokepoints(
-        net,
-        resolve_nodes(net, sources),
-        resolve_nodes(net, targets),
-        chain=chain_name,
-        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
-        samples=samples,
-        seed=seed,
-    )
-    if kinds:
-        findings[:] = [f for f in findings if f.kind in kinds]
-    as_of = net.graph["as_of"]
-    if write:
-        from kg.results import finding_triples, run_triples
-
-        params = {
-            "from": sources or [],
-            "to": targets or [],
-            "chain": chain,
-            "samples": samples,
-            "seed": seed,
-        }
-        run, triples = run_triples("chokepoints", {**params, **filters, "as_of": as_of}, as_of)
-        store.replace_analysis("chokepoints", triples + finding_triples(run, findings))
+    findings = graph.chokepoints(**options)
+    net = findings.net
+    as_of, chain_name = net.graph["as_of"], net.graph.get("chain")
     shown = findings[:top] if top else findings
     if fmt == "json":
         return json.dumps([{**f.as_dict(), "as_of": as_of} for f in shown], ensure_ascii=False, indent=2)
@@ -179,122 +107,36 @@ def chokepoints_report(
     return "\n".join(lines)
 
 
-def resolve_nodes(net, terms: list[str] | None) -> list[str]:
-    """IRIs or class names (cbec:Supplier) into the network's node IRIs."""
-    from kg.errors import TermError
-    from kg.network import nodes_of_class
-    from kg.vocabulary import vocabulary
-
-    found: list[str] = []
-    for term in terms or []:
-        iri = node(term).value
-        if iri in vocabulary().classes:
-            found += nodes_of_class(net, iri)
-        elif iri in net:
-            found.append(iri)
-        else:
-            raise TermError(f"{term} is neither a class nor a node of the network; check it with `kg show`")
-    return sorted(set(found))
-
-
-def parse_range(text: str | None, parts: int, what: str) -> tuple[float, ...] | None:
-    """LO:HI or LO:HI:STEP as numbers."""
-    if not text:
-        return None
-    try:
-        values = tuple(float(v) for v in text.split(":"))
-    except ValueError:
-        values = ()
-    if len(values) != parts:
-        shape = "LO:HI" if parts == 2 else "LO:HI:STEP"
-        raise KgError(f"{what} '{text}' must be {shape}, e.g. {'0.3:0.7' if parts == 2 else '0.3:0.7:0.1'}")
-    return values
-
-
 def simulation_report(
-    store: Store,
-    remove: list[str] | None = None,
-    policies: list[str] | None = None,
-    threshold: float | None = None,
+    graph: KnowledgeGraph,
     fmt: str = "text",
-    write: bool = False,
-    close: list[str] | None = None,
-    scenario: str | None = None,
-    samples: int = 0,
-    seed: int = 0,
-    threshold_range: str | None = None,
     sweep_threshold: str | None = None,
     strict: bool = True,
-    **filters,
+    **options,
 ) -> str:
     """`kg simulate`: rounds of failures with their causes, who stands and why, and with
     samples how likely each outcome is. ``strict=False`` prints a shock that hits nothing
     instead of refusing it (the report replays every scenario)."""
-    import json
-
-    from kg.network import nodes_of_class
-    from kg.simulation import DEFAULT_THRESHOLD, World, shock_of, simulate, sweep
-
-    remove, policies, close, damaged = list(remove or []), list(policies or []), list(close or []), {}
-    if scenario:
-        from kg.scenarios import scenario as named
-
-        graph = query_graph(store)
-        s = named(graph, scenario)
-        remove, policies, close = remove + s.removes, policies + s.policies, close + s.closes
-        filters["as_of"] = filters.get("as_of") or s.as_of
-    # A scenario was read from the store's view: project that one, not a second parse.
-    net = network_of(store, **filters, graph=graph if scenario else None)
-    if scenario and s.damaged_class and s.damage:
-        damaged = {n: s.damage for n in nodes_of_class(net, s.damaged_class)}
-    iris = [[node(r).value for r in group] for group in (remove, policies, close)]
-    level = DEFAULT_THRESHOLD if threshold is None else threshold
     if sweep_threshold:
-        low, high, step = parse_range(sweep_threshold, 3, "sweep_threshold")
-        world = World.of(net)
-        shock = shock_of(net, world, *iris, damaged)[0]
-        rows = sweep(world, shock, low, high, step)
+        for unused in ("threshold", "samples", "seed", "threshold_range", "write"):
+            options.pop(unused, None)
+        swept = graph.sweep(sweep_threshold, **options)
         if fmt == "json":
-            return json.dumps(
-                {"as_of": net.graph["as_of"], "sweep": [{"threshold": t, "failed": f} for t, f in rows]},
-                indent=2,
-            )
-        return f"As of {net.graph['as_of']}:\n" + table_text(
+            rows = [{"threshold": t, "failed": f} for t, f in swept.rows]
+            return json.dumps({"as_of": swept.as_of, "sweep": rows}, indent=2)
+        return f"As of {swept.as_of}:\n" + table_text(
             ["threshold", "fails"],
-            [[f"{t:g}", ", ".join(label_of(net, n) for n in f) or "-"] for t, f in rows],
+            [[f"{t:g}", ", ".join(label_of(swept.net, n) for n in f) or "-"] for t, f in swept.rows],
         )
     try:
-        result = simulate(
-            net,
-            *iris,
-            damaged,
-            threshold=level,
-            samples=samples,
-            seed=seed,
-            threshold_range=parse_range(threshold_range, 2, "threshold_range"),
-        )
+        result = graph.simulate(**options)
     except KgError as exc:
         if strict or "hits nothing" not in str(exc):
             raise
         return f"No effect: {exc}"
-    if write:
-        from kg.results import outcome_triples, run_triples
-
-        params = {
-            "remove": remove,
-            "policy": policies,
-            "close": close,
-            "scenario": scenario,
-            "threshold": level,
-            "samples": samples,
-            "seed": seed,
-            **filters,
-        }
-        run, triples = run_triples("simulate", params, result.as_of)
-        store.replace_analysis("simulate", triples + outcome_triples(run, result))
     if fmt == "json":
         return json.dumps(simulation_json(result), ensure_ascii=False, indent=2)
-    return simulation_text(net, result)
+    return simulation_text(result.net, result)
 
 
 def label_of(net, n: str) -> str:
@@ -345,15 +187,12 @@ def simulation_json(result) -> dict:
         "relieved": outcome.relieved,
     }
     if spread is not None:
-        from kg.simulation import CONFIDENCE_SPREAD
-
         out["samples"] = {"n": spread.samples, "seed": spread.seed, "weight_spread": CONFIDENCE_SPREAD}
         out["robust"] = all(spread.verdict(n) == "robust" for n in spread.probability)
     return out
 
 
 def simulation_text(net, result) -> str:
-    from kg.simulation import CONFIDENCE_SPREAD
 
     outcome, spread = result.outcome, result.spread
 
@@ -400,14 +239,9 @@ def simulation_text(net, result) -> str:
     return "\n".join(lines)
 
 
-def scenarios_report(store: Store, fmt: str = "text") -> str:
+def scenarios_report(graph: KnowledgeGraph, fmt: str = "text") -> str:
     """`kg scenarios`: each named scenario with its date and what it does."""
-    import json
-    from dataclasses import asdict
-
-    from kg.scenarios import scenarios
-
-    found = scenarios(query_graph(store))
+    found = graph.scenarios()
     if fmt == "json":
         return json.dumps([asdict(s) for s in found], ensure_ascii=False, indent=2)
     if not found:

@@ -19,18 +19,17 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import KgError, ParseError, StoreError
+from kg.analysis.network import project
+from kg.edits import EntitySpec, LinkSpec, entity_triples, link_statement_triples, placed_statement
+from kg.errors import KgError, ParseError, StoreError, TermError, ValidationError
 from kg.formats import csv_text
-from kg.store import (
-    OxigraphStore,
-    Store,
-    TurtleStore,
-    atomic_write,
-    check_target,
-    serialize_turtle,
-    with_ontology,
-)
-from kg.vocabulary import CBR, compact
+from kg.jsonld import check_jsonld
+from kg.queries import query_graph
+from kg.stores import OxigraphStore, Store, TurtleStore, init_store, open_store
+from kg.stores.base import neighbourhood_of
+from kg.stores.files import atomic_write, check_target, serialize_turtle
+from kg.validation import Problem, Report, graph_vocabulary_problems, shape_problems
+from kg.vocabulary import CBR, checked_iri, compact, node, with_ontology
 
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -94,7 +93,6 @@ def stages_on_disk(store: Store, paths: list[Path]) -> bool:
 def staged_import(
     store: Store, staging: ox.Store, paths: list[Path], progress: Progress | None
 ) -> ImportResult:
-    from kg.validation import Report, graph_vocabulary_problems, shape_problems
 
     read = 0
     links: list[LinkRow] = []
@@ -131,8 +129,6 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None, links: list[
         known = ", ".join(sorted(RDF_FORMATS) + [".csv"])
         raise KgError(f"{path}: unknown file type '{path.suffix}'; kg imports {known}")
     if fmt == ox.RdfFormat.JSON_LD:
-        from kg.jsonld import check_jsonld
-
         check_jsonld(path)
     before = len(staging)
     try:
@@ -173,7 +169,6 @@ class LinkRow:
 def csv_triples(path: Path, links: list[LinkRow]) -> list[ox.Triple]:
     """The entities of a CSV file, mapped by its header (see README: Import); its link rows,
     every value checked, go to ``links`` for place_links."""
-    from kg.edits import EntitySpec, LinkSpec, entity_triples, link_statement_triples
 
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -233,9 +228,6 @@ def place_links(store: Store, staging: ox.Store, links: list[LinkRow]) -> int:
     """Add the CSV link rows to staging as `kg add link` places them: a row the store, another
     file or an earlier row already states adds nothing, another source's reading becomes a
     statement beside it (``-2``), and the same sources with other values are refused."""
-    from kg.edits import link_statement_triples, placed_statement
-    from kg.store import neighbourhood_of
-    from kg.vocabulary import node
 
     if not links:
         return 0
@@ -260,9 +252,6 @@ def place_links(store: Store, staging: ox.Store, links: list[LinkRow]) -> int:
 def iri_problems(staging: ox.Store) -> list:
     """What the parser let through but kg refuses: IRIs outside http, https and urn, bad
     slugs, and literals holding a NUL (a lone surrogate cannot reach a pyoxigraph literal)."""
-    from kg.errors import TermError
-    from kg.validation import Problem
-    from kg.vocabulary import checked_iri
 
     problems = []
     every_iri = "SELECT DISTINCT ?n { { ?n ?p ?o } UNION { ?s ?n ?o } UNION { ?s ?p ?n } FILTER(isIRI(?n)) }"
@@ -303,7 +292,6 @@ def add_neighbourhood(store: Store, staging: ox.Store) -> None:
 
 
 def raise_invalid(report, paths: list[Path]) -> None:
-    from kg.errors import ValidationError
 
     names = ", ".join(str(p) for p in paths)
     raise ValidationError(
@@ -342,7 +330,7 @@ def export_graph(store: Store, fmt: str, out: Path | None, force: bool = False) 
         raise KgError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
     if fmt == "csv":
         if out is None:
-            raise KgError("csv export writes two files (nodes.csv, edges.csv): give --out FOLDER")
+            raise KgError("csv export writes two files (nodes.csv, edges.csv): give a folder as `out`")
         return export_csv(store, out, force)
     data = export_bytes(store, fmt)
     if out is None:
@@ -381,8 +369,6 @@ def network_xml(store: Store, fmt: str) -> bytes:
 
 def whole_network(store: Store):
     """The projection across every date: exports show the whole history, not one day."""
-    from kg.network import project
-    from kg.queries import query_graph
 
     return project(query_graph(store))
 
@@ -403,8 +389,8 @@ def flat(net):
         return value
 
     out = nx.MultiDiGraph()
-    for node, data in sorted(net.nodes(data=True)):
-        out.add_node(node, **{k: scalar(v) for k, v in data.items() if v is not None})
+    for name, data in sorted(net.nodes(data=True)):
+        out.add_node(name, **{k: scalar(v) for k, v in data.items() if v is not None})
     for s, o, key, data in sorted(net.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
         out.add_edge(s, o, key=key, **{k: scalar(v) for k, v in data.items() if v is not None})
     return out
@@ -474,7 +460,6 @@ def copy_store(source: Store, target: Store, progress: Progress | None = None) -
 
 def copy_into(source_spec: str, target_spec: str) -> str:
     """`kg store copy`: create the target store (it must not exist yet) and copy into it."""
-    from kg.store import init_store, open_store
 
     source = open_store(source_spec)
     target = init_store(target_spec, empty=True)

@@ -7,6 +7,7 @@ so that the CLI, the store and the validator agree on what a term is.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -301,3 +302,56 @@ def text_literal(text: str, what: str, language: str | None = None) -> ox.Litera
             f"{what} contains a lone surrogate (broken UTF-16); re-type or re-copy the text"
         ) from None
     return ox.Literal(text, language=language) if language else ox.Literal(text)
+
+
+def ontology_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in ONTOLOGY_FILES:
+        digest.update((resource_dir("ontology") / name).read_bytes())
+    return digest.hexdigest()
+
+
+def with_ontology(graph: ox.Store) -> ox.Store:
+    """Add the ontology to ``graph`` as the named graph <https://w3id.org/cbec/ontology>."""
+    graph.extend(ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in ontology_store())
+    return graph
+
+
+PLAIN_TYPES = {
+    XSD + "integer": int,
+    XSD + "int": int,
+    XSD + "long": int,
+    XSD + "nonNegativeInteger": int,
+    XSD + "positiveInteger": int,
+    XSD + "decimal": float,
+    XSD + "double": float,
+    XSD + "float": float,
+}
+
+
+def plain_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | None):
+    """An RDF term as a plain Python value: an IRI as its string, a number as int or float,
+    xsd:boolean as bool, xsd:date and xsd:dateTime as date and datetime, other literals as text."""
+    import datetime
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if not isinstance(term, ox.Literal):
+        return str(term)
+    datatype = term.datatype.value
+    try:
+        if datatype in PLAIN_TYPES:
+            return PLAIN_TYPES[datatype](term.value)
+        if datatype == XSD + "boolean":
+            return term.value in ("true", "1")
+        if datatype == XSD + "date":
+            return datetime.date.fromisoformat(term.value)
+        if datatype == XSD + "dateTime":
+            return datetime.datetime.fromisoformat(term.value)
+    except ValueError:
+        pass  # an ill-typed literal is kept as the text it is
+    return term.value

@@ -49,7 +49,7 @@ BACKENDS = ["turtle", "oxigraph", "virtuoso"]
 def store_spec(request, tmp_path: Path) -> str:
     """A store seeded with the bundled dataset, on each backend in turn (Virtuoso: a real
     server on 127.0.0.1, started once per session, its kg graphs emptied for each test)."""
-    from kg.store import ANALYSIS_GRAPH, DATA_GRAPH, init_store
+    from kg.stores import ANALYSIS_GRAPH, DATA_GRAPH, init_store
 
     if request.param == "virtuoso":
         endpoint = request.getfixturevalue("virtuoso_endpoint")
@@ -75,7 +75,7 @@ def any_kg(store_spec: str):
 
 def snapshot(spec: str) -> set[tuple[str, str, str]]:
     """Every data triple of a store, as text, read through kg's own store interface."""
-    from kg.store import open_store
+    from kg.stores import open_store
 
     store = open_store(spec)
     try:

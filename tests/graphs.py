@@ -6,7 +6,7 @@ import random
 
 import pyoxigraph as ox
 
-from kg.store import with_ontology
+from kg.vocabulary import with_ontology
 
 HEADER = """@prefix cbec: <https://w3id.org/cbec/ontology#> .
 @prefix cbr: <https://w3id.org/cbec/resource/> .

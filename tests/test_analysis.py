@@ -7,8 +7,9 @@ import math
 import networkx as nx
 import pytest
 
-from kg.analysis import centrality, chokepoints, cut_structure, single_sourcing, supply_graphs, to_igraph
-from kg.network import Filters, dependency_graph, project
+from kg.analysis.centrality import centrality, to_igraph
+from kg.analysis.chokepoints import chokepoints, cut_structure, single_sourcing, supply_graphs
+from kg.analysis.network import Filters, dependency_graph, project
 from tests.graphs import random_ecosystem, store
 
 CBR = "https://w3id.org/cbec/resource/"

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.store import TurtleStore
+from kg.stores import TurtleStore
 from tests.conftest import snapshot
 
 KAOLA_ENTITY = [

@@ -10,9 +10,9 @@ import pyoxigraph as ox
 import pytest
 
 from bench.generate import generate
-from kg.constraints import core_problems
 from kg.resources import bundled_dataset, resource_dir
-from kg.store import parse_turtle
+from kg.stores.files import parse_turtle
+from kg.validation.constraints import core_problems
 from kg.vocabulary import CBEC, CBR, DCTERMS, ONTOLOGY_FILES, PROV, RDFS, SCHEMA, XSD, compact
 
 Value = ox.NamedNode | ox.Literal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.queries import query_graph, run_sparql, stats
-from kg.store import open_store
+from kg.stores import open_store
 from kg.validation import validate_store
 
 

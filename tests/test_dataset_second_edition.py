@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kg.queries import query_graph, run_query, run_sparql
-from kg.store import open_store
+from kg.stores import open_store
 from kg.validation import validate_store
 
 CBR = "https://w3id.org/cbec/resource/"

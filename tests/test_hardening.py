@@ -31,7 +31,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.store import TurtleStore, open_store
+from kg.stores import TurtleStore, open_store
 from tests.conftest import snapshot
 from tests.test_store import WRITER
 
@@ -935,7 +935,7 @@ def big_imports(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess
     """A generated ~300k-triple file imported into a Turtle and an Oxigraph store at once, each
     import in its own process measuring its peak memory."""
     from bench.generate import generate
-    from kg.store import init_store
+    from kg.stores import init_store
 
     folder = tmp_path_factory.mktemp("big")
     data = write(folder, "big.ttl", generate(BIG_TRIPLES))
@@ -1249,7 +1249,7 @@ def test_every_finished_table_is_recorded_and_many_writes_raise_no_false_alarm(t
 
 
 def test_an_unfinished_table_is_not_recorded_until_its_footer_is_written(tmp_path: Path) -> None:
-    from kg.store import TABLE_MAGIC, check_tables, record_tables
+    from kg.stores.oxigraph import TABLE_MAGIC, check_tables, record_tables
 
     table = tmp_path / "000007.sst"
     table.write_bytes(b"block data being written")
@@ -1266,14 +1266,16 @@ def test_an_unfinished_table_is_not_recorded_until_its_footer_is_written(tmp_pat
 def test_a_copied_store_is_rehashed_once_not_on_every_open(tmp_path: Path, monkeypatch) -> None:
     import shutil
 
-    import kg.store
+    import kg.stores.oxigraph
 
     db, copy = tmp_path / "db", tmp_path / "copy"
     assert run(f"oxigraph:{db}", "init", f"oxigraph:{db}").exit_code == 0
     shutil.copytree(db, copy, copy_function=shutil.copy)  # new times, same bytes
     hashed = []
-    digest = kg.store.table_digest
-    monkeypatch.setattr(kg.store, "table_digest", lambda path: hashed.append(path.name) or digest(path))
+    digest = kg.stores.oxigraph.table_digest
+    monkeypatch.setattr(
+        kg.stores.oxigraph, "table_digest", lambda path: hashed.append(path.name) or digest(path)
+    )
     tables = {p.name for p in copy.glob("*.sst")}
     for _ in range(3):
         assert run(f"oxigraph:{copy}", "stats").exit_code == 0
@@ -1283,7 +1285,7 @@ def test_a_copied_store_is_rehashed_once_not_on_every_open(tmp_path: Path, monke
 def test_a_table_written_after_the_manifest_is_not_called_damage(tmp_path: Path) -> None:
     """A table a compaction finished but a crash kept out of the MANIFEST is no part of the
     store: RocksDB deletes it when it opens, so its bytes do not matter."""
-    from kg.store import TABLE_MAGIC, record_tables
+    from kg.stores.oxigraph import TABLE_MAGIC, record_tables
 
     db = tmp_path / "db"
     spec = f"oxigraph:{db}"

@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from kg import edits
+from kg.analysis.network import project
 from kg.cli import cli
 from kg.errors import KgError, TermError, ValueFormatError
-from kg.network import project
-from kg.store import TurtleStore, init_store
+from kg.stores import TurtleStore, init_store
 from kg.validation import validate_store
-from kg.views import build_pages
+from kg.views.export import build_pages
 from kg.vocabulary import (
     CBEC,
     CBR,

@@ -6,7 +6,7 @@ import pytest
 
 from kg.errors import QueryError
 from kg.queries import run_query
-from kg.store import open_store
+from kg.stores import open_store
 
 CBR = "https://w3id.org/cbec/resource/"
 CBEC = "https://w3id.org/cbec/ontology#"

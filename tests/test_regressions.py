@@ -40,7 +40,7 @@ def test_an_update_with_a_subquery_is_an_update(kg, tmp_path: Path) -> None:
 
 def test_class_sets_include_nodes_of_several_classes(store_path: Path) -> None:
     from kg.reports import network_of, resolve_nodes
-    from kg.store import TurtleStore
+    from kg.stores import TurtleStore
 
     investors = resolve_nodes(network_of(TurtleStore(store_path)), ["cbec:Investor"])
     assert CBR + "alibaba" in investors  # shown as a Company, an Investor too

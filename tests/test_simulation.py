@@ -1,4 +1,4 @@
-"""The shock model on small built graphs, each answer computed by hand (see kg/simulation.py)."""
+"""The shock model on small built graphs, each answer computed by hand (see kg/analysis/simulation.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from kg import simulation
-from kg.analysis import chokepoints
+from kg.analysis import simulation
+from kg.analysis.chokepoints import chokepoints
+from kg.analysis.network import Filters, project
+from kg.analysis.simulation import World, simulate
 from kg.errors import KgError
-from kg.network import Filters, project
-from kg.simulation import World, simulate
 from tests.graphs import store
 
 CBR = "https://w3id.org/cbec/resource/"
@@ -356,9 +356,9 @@ def test_the_weight_sum_rule_refuses_a_write_naming_the_sums(kg, tmp_path) -> No
 
 
 def test_no_replay_at_any_date_lists_an_entity_outside_its_lifetime(kg) -> None:
-    from kg.network import alive
+    from kg.analysis.network import alive
     from kg.queries import query_graph
-    from kg.store import open_store
+    from kg.stores import open_store
 
     graph = query_graph(open_store(None))
     for year in range(2013, 2021):

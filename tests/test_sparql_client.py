@@ -12,11 +12,11 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg import sparql_client
 from kg.errors import StoreError
 from kg.resources import bundled_dataset
-from kg.sparql_client import SparqlEndpoint
-from kg.store import parse_turtle
+from kg.stores import sparql_client
+from kg.stores.files import parse_turtle
+from kg.stores.sparql_client import SparqlEndpoint
 
 # The Virtuoso fixtures: virtuoso_server, virtuoso_endpoint and virtuoso_graph.
 

@@ -12,7 +12,8 @@ import pytest
 
 from kg.errors import ParseError, StoreError
 from kg.resources import bundled_dataset
-from kg.store import TurtleStore, init_store, open_store, parse_turtle, serialize_turtle
+from kg.stores import TurtleStore, init_store, open_store
+from kg.stores.files import parse_turtle, serialize_turtle
 
 
 def isomorphic(a: ox.Store, b: ox.Store) -> bool:
@@ -94,14 +95,14 @@ def test_corrupt_store_is_never_overwritten(tmp_path: Path, kg) -> None:
 
 
 def test_failure_during_serialization_leaves_the_original(store_path: Path, monkeypatch) -> None:
-    import kg.store
+    import kg.stores.turtle
 
     original = store_path.read_bytes()
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk went away halfway")
 
-    monkeypatch.setattr(kg.store, "serialize_turtle", explode)
+    monkeypatch.setattr(kg.stores.turtle, "serialize_turtle", explode)
     from kg.edits import SourceSpec, add_source
 
     with pytest.raises(RuntimeError):

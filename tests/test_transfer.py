@@ -9,7 +9,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg.resources import bundled_dataset
-from kg.store import open_store, parse_turtle
+from kg.stores import open_store
+from kg.stores.files import parse_turtle
 from kg.vocabulary import RDF_TYPE, cbec
 from tests.conftest import snapshot
 from tests.test_store import isomorphic
@@ -191,7 +192,7 @@ def test_rdf_exports_round_trip_through_import(any_kg, fmt: str, tmp_path) -> No
     out = tmp_path / f"graph.{fmt}"
     assert any_kg("export", fmt, "--out", str(out)).exit_code == 0
     target = f"oxigraph:{tmp_path / 'fresh'}"
-    from kg.store import init_store
+    from kg.stores import init_store
     from kg.transfer import import_files
 
     init_store(target, empty=True)
@@ -200,7 +201,7 @@ def test_rdf_exports_round_trip_through_import(any_kg, fmt: str, tmp_path) -> No
 
 
 def test_rdfxml_import(tmp_path) -> None:
-    from kg.store import init_store
+    from kg.stores import init_store
     from kg.transfer import import_files
 
     xml = tmp_path / "graph.rdf"

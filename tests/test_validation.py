@@ -5,10 +5,11 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg.constraints import sparql_problems
 from kg.resources import bundled_dataset, resource_dir
-from kg.store import parse_turtle
-from kg.validation import to_rdflib, validate_graph
+from kg.stores.files import parse_turtle
+from kg.validation import validate_graph
+from kg.validation.constraints import sparql_problems
+from kg.validation.shacl import to_rdflib
 
 CBR = "https://w3id.org/cbec/resource/"
 CBEC = "https://w3id.org/cbec/ontology#"

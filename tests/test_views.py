@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kg.analysis.network import project
 from kg.cli import cli
 from kg.errors import KgError
-from kg.network import project
 from kg.queries import query_graph
 from kg.resources import bundled_dataset
-from kg.store import TurtleStore, open_store
-from kg.views import NODE_BUDGET, VIEW_NAMES, build_pages, export_views
+from kg.stores import TurtleStore, open_store
+from kg.views.export import build_pages, export_views
+from kg.views.style import NODE_BUDGET, VIEW_NAMES
 from kg.vocabulary import CBEC, vocabulary
 from tests.browser import browser, require_browser
 from tests.graphs import turtle

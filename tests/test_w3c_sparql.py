@@ -25,8 +25,9 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import QueryError
-from kg.queries import check_query_safety, run_query, run_sparql, strip_strings_and_comments
-from kg.store import TurtleStore, init_store
+from kg.queries import run_query, run_sparql
+from kg.sparql import check_query_safety, strip_strings_and_comments
+from kg.stores import TurtleStore, init_store
 
 SUITE = Path(__file__).resolve().parent / "data" / "w3c-sparql11"
 EXPECTED_FAILURES = SUITE / "expected-failures.txt"

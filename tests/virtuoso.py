@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from kg.errors import StoreError
-from kg.sparql_client import SparqlEndpoint
+from kg.stores.sparql_client import SparqlEndpoint
 
 PACKAGE = "virtuoso-opensource-7-bin"
 SERVER_NAMES = ("virtuoso-t",)

@@ -42,7 +42,7 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 # Virtuoso keeps booleans as integers: its SELECT answers say "1" where CONSTRUCT says "true".
 BOOLEAN_LEXICAL = {"1": "true", "0": "false"}
-CONNECT_HINT = "is the server running? check --store"
+CONNECT_HINT = "is the server running? check the `store` URL"
 
 
 class SparqlEndpoint:
@@ -208,7 +208,7 @@ class SparqlEndpoint:
 
     def _bad_answer(self, what: str) -> StoreError:
         return StoreError(
-            f"the SPARQL endpoint {self.query_url} sent {what}; check that --store names a "
+            f"the SPARQL endpoint {self.query_url} sent {what}; check that the `store` URL names a "
             "SPARQL 1.1 endpoint (for Virtuoso: http://host:8890/sparql)"
         )
 
@@ -260,11 +260,11 @@ def _http_error(url: str, exc: urllib.error.HTTPError) -> StoreError:
         detail = ""
     answer = f"HTTP {exc.code}" + (f": {detail}" if detail else f" {exc.reason}")
     if 300 <= exc.code < 400:
-        step = f"the endpoint has moved to {exc.headers.get('Location')}; give that URL to --store"
+        step = f"the endpoint has moved to {exc.headers.get('Location')}; give that URL as the `store`"
     elif exc.code in (401, 403):
         step = "check the user and password, and that this user may run SPARQL updates"
     elif exc.code == 404:
-        step = "check the endpoint path in --store (Virtuoso's is /sparql)"
+        step = "check the endpoint path in the `store` URL (Virtuoso's is /sparql)"
     elif 400 <= exc.code < 500 or "SPARQL" in detail or "Error" in detail:
         step = "the endpoint refused the request; fix the query or the data it names"
     else:
@@ -337,7 +337,7 @@ def _parse_triples(body: bytes, media_type: str, url: str) -> list[ox.Triple]:
     except SyntaxError as exc:
         raise StoreError(
             f"the SPARQL endpoint {url} sent {rdf_format} that does not parse: {exc}; "
-            "check that --store names a SPARQL 1.1 endpoint"
+            "check that the `store` URL names a SPARQL 1.1 endpoint"
         ) from None
 
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from kg.vocabulary import CBEC, PREFIXES, vocabulary
+from kg.errors import TermError
+from kg.vocabulary import CBEC, PREFIXES, closest, compact, node, vocabulary
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -119,6 +120,50 @@ def lifetime(row) -> tuple[str | None, str | None]:
         (value(row[k]) for k in ("launch", "effective", "founded", "approved", "issued") if row[k]), None
     )
     return start, value(row["exitDate"]) or value(row["ends"])
+
+
+def chains() -> dict[str, str]:
+    """The chains links belong to, by the name the network uses (LogisticsChain) to their IRI."""
+    return {
+        local(p.default_chain): p.default_chain
+        for p in vocabulary().link_properties.values()
+        if p.default_chain
+    }
+
+
+def chain_of(name: str | None) -> str | None:
+    """The network's name of a chain written short (``logistics``), compact
+    (``cbec:LogisticsChain``), as a full IRI or as the network spells it; None stays None."""
+    if not name:
+        return None
+    known = chains()
+    text = name.strip()
+    if text in known:
+        return text
+    if ":" not in text:
+        text = f"cbec:{text.capitalize()}" + ("" if text.lower().endswith("chain") else "Chain")
+    iri = node(text).value
+    if local(iri) in known and known[local(iri)] == iri:
+        return local(iri)
+    choices = ", ".join(sorted(c.removesuffix("Chain").lower() for c in known))
+    raise TermError(f"'{name}' is not a chain{closest(iri, known.values())}; choose one of {choices}")
+
+
+def resolve_nodes(net: nx.MultiDiGraph, terms: list[str] | None) -> list[str]:
+    """Nodes named by compact names, IRIs or classes (``cbec:Supplier``: every node of it)."""
+    found: list[str] = []
+    for term in terms or []:
+        iri = node(term).value
+        if iri in vocabulary().classes:
+            found += nodes_of_class(net, iri)
+        elif iri in net:
+            found.append(iri)
+        else:
+            raise TermError(
+                f"{compact(iri)} is neither a class nor a node of the network{closest(iri, net)}; "
+                "check it with `kg show`"
+            )
+    return sorted(set(found))
 
 
 def project(graph: ox.Store, filters: Filters | None = None) -> nx.MultiDiGraph:
@@ -259,6 +304,7 @@ def dependency_graph(net: nx.MultiDiGraph, chain: str | None = None) -> nx.DiGra
     """
     import networkx as nx
 
+    chain = chain_of(chain)
     strongest: dict[tuple[str, str], tuple[float, str]] = {}
     for s, o, data in net.edges(data=True):
         if not data["dependency"] or (chain and data["chain"] != chain):

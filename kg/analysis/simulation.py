@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from kg.analysis.network import LEVEL_RANK
 from kg.errors import KgError
-from kg.network import LEVEL_RANK
+from kg.vocabulary import closest, compact
+from kg.vocabulary import node as term_node
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -511,6 +513,8 @@ class Simulation:
     outcome: Outcome
     not_in_force: list[str] = field(default_factory=list)
     spread: Spread | None = None
+    # The network the shock ran on, for labels and dates (set by kg.KnowledgeGraph.simulate).
+    net: nx.MultiDiGraph | None = field(default=None, repr=False, compare=False)
 
 
 def shock_of(
@@ -521,12 +525,15 @@ def shock_of(
     close: list[str] = (),
     damaged: dict[str, float] | None = None,
 ) -> tuple[Shock, list[dict], list[str]]:
-    """The Shock of full IRIs, its description, and the policies named that are not in force."""
+    """The Shock of the named nodes (compact names or full IRIs), its description, and the
+    policies named that are not in force."""
+    remove, policies, close = ([term_node(t).value for t in group] for group in (remove, policies, close))
+    damaged = {term_node(t).value: amount for t, amount in (damaged or {}).items()}
     shock, described, not_in_force = Shock(), [], []
     for iri in remove:
-        node = present(net, world, iri, "removed")
-        shock.fail.add(node)
-        shock.repeal.add(node)
+        index = present(net, world, iri, "removed")
+        shock.fail.add(index)
+        shock.repeal.add(index)
         described.append({"node": iri, "action": "remove"})
     for iri in policies:
         if iri in net.graph.get("absent", {}):
@@ -534,10 +541,10 @@ def shock_of(
             when = f"in force from {start or 'an unknown date'}" + (f" until {end}" if end else "")
             not_in_force.append(f"{iri} is not in force on {net.graph['as_of']} ({when})")
             continue
-        node = present(net, world, iri, "applied")
+        index = present(net, world, iri, "applied")
         if net.nodes[iri].get("kind") != "Policy":
-            raise KgError(f"{iri} is not a policy of the graph; `kg query policies` lists them")
-        shock.fire.add(node)
+            raise KgError(f"{compact(iri)} is not a policy of the graph; `kg query policies` lists them")
+        shock.fire.add(index)
         described.append({"node": iri, "action": "apply"})
     for iri in close:
         shock.fire.add(present(net, world, iri, "closed"))
@@ -557,10 +564,10 @@ def present(net: nx.MultiDiGraph, world: World, iri: str, what: str) -> int:
         start, end = absent[iri]
         span = f"from {start or 'its start'}" + (f" until {end}" if end else "")
         raise KgError(
-            f"{iri} cannot be {what}: it does not take part on {net.graph['as_of']} ({span}); "
-            "pick a date inside its lifetime with as_of"
+            f"{compact(iri)} cannot be {what}: it does not take part on {net.graph['as_of']} ({span}); "
+            "pick a date inside its lifetime with `as_of`"
         )
-    raise KgError(f"{iri} is not a node of the network; check it with `kg show`")
+    raise KgError(f"{compact(iri)} is not a node of the network{closest(iri, net)}; check it with `kg show`")
 
 
 def hits_nothing(world: World, shock: Shock) -> bool:

@@ -14,16 +14,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from kg.resources import resource_dir
-from kg.store import with_ontology
-from kg.vocabulary import PREFIXES, RDF, RDFS, SH, XSD, compact
-
-if TYPE_CHECKING:
-    from kg.validation import Problem
+from kg.validation.report import Problem
+from kg.vocabulary import PREFIXES, RDF, RDFS, SH, XSD, compact, with_ontology
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 SHAPES_FILE = "shapes.ttl"
@@ -101,7 +97,7 @@ class Shapes:
             names = ", ".join(sorted(compact(p) for p in unknown))
             raise NotImplementedError(
                 f"kg cannot compile {names} of shape {shape_name(shape)} in {SHAPES_FILE} to SPARQL; "
-                "extend kg/constraints.py before using it"
+                "extend kg/validation/constraints.py before using it"
             )
 
 
@@ -398,9 +394,6 @@ def violations(
 ) -> list[Problem]:
     if focus is not None and not focus:
         return []
-    # Imported here, not above: kg.validation imports this module.
-    from kg.validation import Problem
-
     view = view if view is not None else validation_view(graph)
     wanted = None if focus is None else {n.value for n in focus}
     problems = set()

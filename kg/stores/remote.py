@@ -9,28 +9,22 @@ what they touch, validated there, and sent as one DELETE DATA / INSERT DATA requ
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
-from kg.queries import QUERY_FORMS, STRINGS_AND_COMMENTS, query_form
-from kg.store import (
-    ANALYSIS_GRAPH,
-    DATA_GRAPH,
-    Store,
-    neighbourhood_of,
-    ontology_fingerprint,
-)
-from kg.vocabulary import ONTOLOGY_GRAPH, PREFIXES, ontology_store
+from kg.sparql import QUERY_FORMS, bind_values, query_form
+from kg.stores.base import ANALYSIS_GRAPH, DATA_GRAPH, Store, data_update, neighbourhood_of
+from kg.vocabulary import ONTOLOGY_GRAPH, PREFIXES, ontology_fingerprint, ontology_store
 
 
 class RemoteStore(Store):
     """A kg store on a SPARQL endpoint, given by its URL."""
 
     def __init__(self, url: str) -> None:
-        from kg.sparql_client import SparqlEndpoint
+        # http.client and urllib load only for an endpoint: a file store never needs them.
+        from kg.stores.sparql_client import SparqlEndpoint
 
         self.location = url
         self.endpoint = SparqlEndpoint(url, url)
@@ -55,7 +49,7 @@ class RemoteStore(Store):
 
     def initialise(self, seed: list[ox.Triple]) -> None:
         if self.size():
-            raise StoreError(f"{self.location} already holds kg data in {DATA_GRAPH}; use it with --store")
+            raise StoreError(f"{self.location} already holds kg data in {DATA_GRAPH}; open it as the `store`")
         self.sync()
         self.insert(seed)
 
@@ -75,7 +69,6 @@ class RemoteStore(Store):
         return neighbourhood_of(RemotePatterns(self.endpoint), nodes)
 
     def apply(self, added: set[ox.Quad], removed: set[ox.Quad], changed: ox.Store) -> None:
-        from kg.store import data_update
 
         self.endpoint.update(data_update(removed, added, DATA_GRAPH))
 
@@ -122,24 +115,6 @@ class RemoteView:
             return self.endpoint.construct(full, default_graphs=graphs, named_graphs=graphs)
         names, rows = self.endpoint.select(full, default_graphs=graphs, named_graphs=graphs)
         return Solutions(names, rows)
-
-
-def bind_values(text: str, substitutions: dict) -> str:
-    """Bound values as a VALUES block opening the query's WHERE group (Virtuoso 7 refuses a
-    trailing VALUES clause); each term is written by Oxigraph's serializer, never raw text."""
-    if not substitutions:
-        return text
-    names = " ".join(f"?{v.value}" for v in substitutions)
-    terms = " ".join(str(t) for t in substitutions.values())
-    bare = blank_strings_and_comments(text)
-    where = re.search(r"\bWHERE\b", bare, re.IGNORECASE)
-    brace = bare.index("{", where.end() if where else 0)
-    return f"{text[: brace + 1]} VALUES ({names}) {{ ({terms}) }} {text[brace + 1 :]}"
-
-
-def blank_strings_and_comments(text: str) -> str:
-    """The query with strings, IRIs and comments replaced by spaces of the same length."""
-    return STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group(0)), text)
 
 
 class Solutions:

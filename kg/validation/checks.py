@@ -1,7 +1,7 @@
 """Validation: SHACL shapes plus the vocabulary check, over a whole graph or a change.
 
-Every shape runs as SPARQL on Oxigraph: the core constraints compiled by kg/constraints.py,
-the sh:sparql ones here. pySHACL, the reference engine, is kept behind `--engine pyshacl`
+Every shape runs as SPARQL on Oxigraph: the core constraints compiled by constraints.py, and
+the sh:sparql ones. pySHACL, the reference engine, is kept behind `--engine pyshacl`
 (rdflib is imported only then). The vocabulary check is ours: every predicate and every
 class used must be declared by the ontology, so a misspelled term gets the closest spelling.
 """
@@ -9,17 +9,16 @@ class used must be declared by the ontology, so a misspelled term gets the close
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cache
 
 import pyoxigraph as ox
 
 from kg.errors import KgError, ValidationError
-from kg.resources import resource_dir
+from kg.validation.constraints import core_problems, sparql_problems, validation_view
+from kg.validation.report import Problem, Report
+from kg.validation.shacl import shacl_problems
 from kg.vocabulary import (
-    ONTOLOGY_FILES,
     RDF_TYPE,
     closest,
     compact,
@@ -30,64 +29,6 @@ STATEMENT_PREDICATE = "https://w3id.org/cbec/ontology#predicate"
 STATEMENT_ENDS = ("https://w3id.org/cbec/ontology#subject", "https://w3id.org/cbec/ontology#object")
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One finding: a focus node, the path at fault, what is wrong and how bad."""
-
-    focus: str
-    path: str
-    message: str
-    severity: str = "Violation"
-    value: str = ""
-
-
-@dataclass
-class Report:
-    """The outcome of a validation run."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def conforms(self) -> bool:
-        return not any(p.severity == "Violation" for p in self.problems)
-
-    def by_focus(self) -> dict[str, list[Problem]]:
-        grouped: dict[str, list[Problem]] = {}
-        for problem in sorted(set(self.problems)):
-            grouped.setdefault(problem.focus, []).append(problem)
-        return grouped
-
-    def json(self) -> str:
-        """The report as JSON: conforms, and the findings grouped by focus node."""
-        import json
-
-        groups = {
-            focus: [
-                {"severity": p.severity, "path": p.path, "message": p.message, "value": p.value} for p in ps
-            ]
-            for focus, ps in self.by_focus().items()
-        }
-        return json.dumps({"conforms": self.conforms, "results": groups}, ensure_ascii=False, indent=2)
-
-    def text(self) -> str:
-        """The report grouped by focus node, as printed by `kg validate`."""
-        if not self.problems:
-            return "The graph conforms: no violations."
-        lines = []
-        for focus, problems in self.by_focus().items():
-            lines.append(focus)
-            for p in problems:
-                where = f"{p.path}: " if p.path else ""
-                value = f" (value: {p.value})" if p.value and p.value not in p.message else ""
-                lines.append(f"  {p.severity:<9} {where}{p.message}{value}")
-        violations = sum(p.severity == "Violation" for p in self.problems)
-        lines.append(
-            f"{violations} violation(s), {len(self.problems) - violations} other finding(s) "
-            f"on {len(self.by_focus())} node(s)."
-        )
-        return "\n".join(lines)
-
-
 ENGINES = ("kg", "pyshacl")
 
 
@@ -96,7 +37,7 @@ def validate_graph(
 ) -> Report:
     """SHACL plus the vocabulary check; ``focus`` limits SHACL to those nodes.
 
-    The "kg" engine runs every shape as SPARQL on Oxigraph (kg/constraints.py for the core
+    The "kg" engine runs every shape as SPARQL on Oxigraph (kg/validation/constraints.py for the core
     constraints and its sh:sparql ones); "pyshacl" runs the core constraints through
     pySHACL instead, the reference implementation, which tests show agrees but is far slower.
     """
@@ -108,8 +49,6 @@ def shape_problems(
     graph: ox.Store, focus: list[ox.NamedNode] | None, engine: str = "kg", view: ox.Store | None = None
 ) -> list[Problem]:
     """Every shape's findings over ``graph``, on one data-plus-ontology ``view`` (made if not given)."""
-    from kg.constraints import core_problems, sparql_problems, validation_view
-
     if engine not in ENGINES:
         raise KgError(f"unknown validation engine '{engine}'; choose one of {', '.join(ENGINES)}")
     if focus is not None and not focus:
@@ -214,88 +153,6 @@ def graph_vocabulary_problems(graph: ox.Store) -> list[Problem]:
     return vocabulary_problems(suspects)
 
 
-@cache
-def _shapes_and_ontology():
-    """The shapes for pySHACL, without their SPARQL constraints (kg runs those on Oxigraph:
-    pySHACL re-parses a SPARQL constraint for every focus node, which costs seconds), and
-    the ontology to mix into the data graph."""
-    import rdflib
-    from rdflib.namespace import SH
-
-    shapes = rdflib.Graph()
-    shapes.parse(resource_dir("ontology") / "shapes.ttl", format="turtle")
-    shapes.remove((None, SH.sparql, None))
-    ontology = rdflib.Graph()
-    for name in ONTOLOGY_FILES:
-        ontology.parse(resource_dir("ontology") / name, format="turtle")
-    return shapes, ontology
-
-
-def to_rdflib(graph: ox.Store):
-    """An rdflib copy of an Oxigraph graph, through N-Triples (the fastest common format)."""
-    import rdflib
-
-    data = rdflib.Graph()
-    ntriples = ox.serialize(
-        (ox.Triple(q.subject, q.predicate, q.object) for q in graph),
-        format=ox.RdfFormat.N_TRIPLES,
-    )
-    data.parse(data=ntriples.decode("utf-8"), format="nt")
-    return data
-
-
-def shacl_problems(graph: ox.Store, focus: list[ox.NamedNode] | None) -> list[Problem]:
-    """Run the shapes with pySHACL and turn its report into Problems."""
-    if focus is not None and not focus:
-        return []
-    import pyshacl
-    import rdflib
-    from rdflib.namespace import SH
-
-    shapes, ontology = _shapes_and_ontology()
-    conforms, results, _ = pyshacl.validate(
-        to_rdflib(graph),
-        shacl_graph=shapes,
-        ont_graph=ontology,
-        inference="none",
-        allow_warnings=True,
-        focus_nodes=None if focus is None else [rdflib.URIRef(n.value) for n in focus],
-    )
-    problems = []
-    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
-
-        def one(prop, result=result):
-            return results.value(result, prop)
-
-        severity = str(one(SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1]
-        path = one(SH.resultPath)
-        value = one(SH.value)
-        problems.append(
-            Problem(
-                focus=short(one(SH.focusNode)),
-                path=short(path) if isinstance(path, rdflib.URIRef) else "",
-                message=shorten_iris(str(one(SH.resultMessage) or "constraint not met")),
-                severity=severity,
-                value=short(value) if value is not None else "",
-            )
-        )
-    return problems
-
-
-def short(term) -> str:
-    """Compact spelling of an rdflib term."""
-    import rdflib
-
-    if isinstance(term, rdflib.URIRef):
-        return compact(str(term))
-    return str(term)
-
-
-def shorten_iris(message: str) -> str:
-    """Replace the full IRIs pySHACL writes into its messages by prefixed names."""
-    return re.sub(r"<?(https?://[^\s>]+)>?", lambda m: compact(m.group(1)), message)
-
-
 def validate_store(store, engine: str = "kg") -> Report:
     """Validate a whole store: every node, every shape, every term."""
-    return validate_graph(store.load(), engine=engine)
+    return validate_graph(store.snapshot(), engine=engine)

@@ -1,0 +1,101 @@
+"""SPARQL text as kg inspects it before anything runs: its form, and what it may not do.
+
+Read by the query runner and by the endpoint client, below both of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.errors import QueryError
+
+STRINGS_AND_COMMENTS = re.compile(
+    # A backslash outside strings escapes one character of a name (cbr:x\#): it is neither a
+    # comment nor the start of a string, so it is consumed first.
+    r"\\."
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\s]*>"
+    r"|#[^\n]*",
+    re.DOTALL,
+)
+
+
+def strip_strings_and_comments(query: str) -> str:
+    """The query with string literals, IRIs and comments blanked, for keyword checks."""
+    return STRINGS_AND_COMMENTS.sub(lambda m: "<>" if m.group(0).startswith("<") else " ", query)
+
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+[\w.-]*:\s*<>|BASE\s*<>)\s*)*", re.IGNORECASE)
+
+
+def query_form(text: str) -> str:
+    """The first keyword after the prologue: SELECT, ASK, CONSTRUCT, DESCRIBE or an update's."""
+    bare = strip_strings_and_comments(text)
+    match = re.match(r"\s*([A-Za-z]+)", bare[PROLOGUE.match(bare).end() :])
+    return match.group(1).upper() if match else ""
+
+
+MAX_NESTING = 500
+
+
+def nesting_depth(bare: str) -> int:
+    """The deepest nesting of { } and ( ) (the parser's stack runs out near 3,000 levels)."""
+    depth = deepest = 0
+    for char in bare:
+        if char in "{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})":
+            depth -= 1
+    return deepest
+
+
+def keyword(text: str, word: str) -> bool:
+    """Whether ``word`` stands as a SPARQL keyword (not ?word, prefix:word or in an IRI)."""
+    return re.search(rf"(?<![\w?$:]){word}(?![\w:])", text, re.IGNORECASE) is not None
+
+
+def check_query_safety(query: str, allow_update: bool) -> bool:
+    """Refuse network access and, unless allowed, updates. Returns True for an update."""
+    bare = strip_strings_and_comments(query)
+    depth = nesting_depth(bare)
+    if depth > MAX_NESTING:
+        raise QueryError(f"the query nests {depth} levels deep; kg accepts at most {MAX_NESTING}")
+    if re.search(r"(?<![\w?$])(bif|sql):", bare, re.IGNORECASE) or re.search(r"<\s*(bif|sql):", query, re.I):
+        raise QueryError("server built-in functions (bif:, sql:) are refused: they can reach the network")
+    if keyword(bare, "SERVICE"):
+        raise QueryError("SERVICE is refused: kg queries never reach the network")
+    if keyword(bare, "LOAD"):
+        raise QueryError("LOAD is refused: kg queries never reach the network; use `kg import`")
+    if re.search(r"(?<![\w?$:])FROM(?![\w:])", bare, re.IGNORECASE):
+        raise QueryError(
+            "FROM / FROM NAMED is refused: queries run over the store's own graph; remove the clause"
+        )
+    is_update = query_form(query) not in QUERY_FORMS
+    if is_update and not allow_update:
+        raise QueryError(
+            "this is a SPARQL update and query files run read-only; pass `update` to change the store"
+        )
+    return is_update
+
+
+def bind_values(text: str, substitutions: dict) -> str:
+    """Bound values as a VALUES block opening the query's WHERE group (Virtuoso 7 refuses a
+    trailing VALUES clause); each term is written by Oxigraph's serializer, never raw text."""
+    if not substitutions:
+        return text
+    names = " ".join(f"?{v.value}" for v in substitutions)
+    terms = " ".join(str(t) for t in substitutions.values())
+    bare = blank_strings_and_comments(text)
+    where = re.search(r"\bWHERE\b", bare, re.IGNORECASE)
+    brace = bare.index("{", where.end() if where else 0)
+    return f"{text[: brace + 1]} VALUES ({names}) {{ ({terms}) }} {text[brace + 1 :]}"
+
+
+def blank_strings_and_comments(text: str) -> str:
+    """The query with strings, IRIs and comments replaced by spaces of the same length."""
+    return STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group(0)), text)

@@ -1,0 +1,150 @@
+"""What the graph knows, gathered once for every page: facts, the replay, PageRank, slugs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kg.analysis.centrality import to_igraph
+from kg.analysis.chokepoints import chokepoints, is_participant
+from kg.analysis.network import Filters, dependency_graph, local, project
+from kg.analysis.scenarios import scenarios
+from kg.analysis.simulation import simulate
+from kg.views.style import CHOKEPOINT_MIN_SCORE, PARTICIPANT_PAGE_LIMIT
+from kg.vocabulary import CBR, PREFIXES, SLUG, compact
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import pyoxigraph as ox
+
+
+FACT_NAMES = {
+    "comment": "",
+    "foundingDate": "founded",
+    "launchDate": "launched",
+    "legislationDate": "issued",
+    "effectiveDate": "in effect from",
+    "approvalDate": "approved",
+    "exitDate": "exited",
+    "customsCode": "customs code",
+}
+FACTS_QUERY = """
+SELECT ?e ?p ?o {
+  VALUES ?p { rdfs:comment schema:foundingDate cbec:launchDate schema:legislationDate
+              cbec:effectiveDate cbec:approvalDate cbec:exitDate cbec:customsCode }
+  ?e ?p ?o FILTER(lang(?o) = "" || langMatches(lang(?o), "en"))
+}"""
+SOURCES_QUERY = "SELECT ?e ?source { ?e prov:wasDerivedFrom ?source }"
+TITLES_QUERY = "SELECT ?source ?title { ?source a cbec:Source ; dcterms:title ?title }"
+
+
+@dataclass
+class Facts:
+    """What tooltips say beyond the projection: facts, sources and source titles."""
+
+    about: dict[str, list[str]] = field(default_factory=dict)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    replay: object = None
+
+    def source_line(self, sources: list[str]) -> str:
+        titles = sorted({self.titles.get(s, compact(s)) for s in sources})
+        return "Sources: " + "; ".join(titles) if titles else "Sources: none recorded"
+
+
+# The policy view replays this scenario of the store (see kg/analysis/scenarios.py).
+REPLAY_SCENARIO = "april-2016-reform"
+
+
+def replay_of(graph: ox.Store):
+    """The simulation of REPLAY_SCENARIO on the world of its date, or None without it."""
+
+    found = [s for s in scenarios(graph) if s.name == REPLAY_SCENARIO]
+    if not found:
+        return None
+    s = found[0]
+    net = project(graph, Filters(as_of=s.as_of))
+    present = [p for p in s.policies if p in net]
+    return simulate(net, remove=[r for r in s.removes if r in net], policies=present)
+
+
+def load_facts(graph: ox.Store) -> Facts:
+    """Three queries for every entity at once, rather than one describe() per entity."""
+
+    def rows(text: str):
+        return graph.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+
+    facts = Facts()
+    about: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    order = list(FACT_NAMES)
+    for row in rows(FACTS_QUERY):
+        name = local(row["p"].value)
+        text = row["o"].value if name == "comment" else f"{FACT_NAMES[name]} {row['o'].value}"
+        about[row["e"].value].append((order.index(name), text))
+    facts.about = {e: [t for _, t in sorted(set(lines))] for e, lines in about.items()}
+    sources: dict[str, set[str]] = defaultdict(set)
+    for row in rows(SOURCES_QUERY):
+        sources[row["e"].value].add(row["source"].value)
+    facts.sources = {e: sorted(s) for e, s in sources.items()}
+    facts.titles = {row["source"].value: row["title"].value for row in rows(TITLES_QUERY)}
+    return facts
+
+
+@dataclass
+class Context:
+    """The network and what every view reads from it, computed once."""
+
+    net: nx.MultiDiGraph
+    facts: Facts
+    rank: dict[str, float]
+    order: dict[str, int]
+    findings: dict[str, list]
+    pages: dict[str, str]
+    top: float
+
+    @classmethod
+    def of(cls, net: nx.MultiDiGraph, facts: Facts) -> Context:
+
+        rank = pagerank(net)
+        ranked = sorted(net, key=lambda n: (-rank.get(n, 0.0), n))
+        findings: dict[str, list] = defaultdict(list)
+        # The structural kinds only: the impact ranking simulates a failure per node, which
+        # `kg analyze chokepoints` reports; a view of 100,000 nodes should not wait for it.
+        for finding in chokepoints(net, impacts=False):
+            findings[finding.node].append(finding)
+        people = [n for n in ranked if is_participant(net, n)][:PARTICIPANT_PAGE_LIMIT]
+        return cls(
+            net=net,
+            facts=facts,
+            rank=rank,
+            order={n: i for i, n in enumerate(ranked, 1)},
+            findings=dict(findings),
+            pages={n: slug_of(n) for n in sorted(people)},
+            top=max(rank.values(), default=0.0) or 1.0,
+        )
+
+    def label(self, node: str) -> str:
+        return self.net.nodes[node]["label"] if node in self.net else local(node)
+
+    def is_chokepoint(self, node: str) -> bool:
+        return any(f.score >= CHOKEPOINT_MIN_SCORE for f in self.findings.get(node, []))
+
+
+def pagerank(net: nx.MultiDiGraph) -> dict[str, float]:
+    """PageRank on the dependency network (igraph's PRPACK: fast and deterministic at any size)."""
+
+    graph, nodes = to_igraph(dependency_graph(net))
+    if not nodes:
+        return {}
+    return dict(zip(nodes, graph.pagerank(weights="weight", damping=0.85), strict=True))
+
+
+def slug_of(iri: str) -> str:
+    """A file name for a participant: its cbr: slug, else a readable stem and a hash."""
+    if iri.startswith(CBR) and SLUG.fullmatch(iri[len(CBR) :]):
+        return iri[len(CBR) :]
+    stem = re.sub(r"[^a-z0-9]+", "-", local(iri).lower()).strip("-")[:40] or "node"
+    return f"{stem}-{hashlib.sha256(iri.encode('utf-8')).hexdigest()[:10]}"

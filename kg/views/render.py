@@ -1,0 +1,180 @@
+"""Rendering: one self-contained page per view, from the templates, with vis-network inline."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kg.errors import KgError
+from kg.views.context import Context
+from kg.views.items import filters
+from kg.views.model import Scene
+from kg.views.style import ABOUT, TEMPLATES, TITLES, VIEW_NAMES
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+def script_json(data: dict[str, list]) -> str:
+    """JSON of lists, one item a line so that a change to one node is a one-line diff, escaped
+    so that it cannot end its <script> element nor break a line in older JavaScript."""
+
+    def dumps(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    text = (
+        "{\n"
+        + ",\n".join(
+            f"{dumps(key)}:[\n" + ",\n".join(dumps(item) for item in items) + "\n]"
+            for key, items in sorted(data.items())
+        )
+        + "\n}"
+    )
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escaped)
+    return text
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """One pass, so a value that happens to contain a %%MARK%% is never filled in again."""
+    return re.sub(r"%%([A-Z]+)%%", lambda m: values[m.group(1)], template)
+
+
+@cache
+def template(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+@cache
+def vis_network() -> str:
+    """vis-network's standalone build, as shipped inside the pyvis package."""
+    from importlib.util import find_spec
+
+    spec = find_spec("pyvis")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    found = sorted(Path(f).glob("lib/vis-*/vis-network.min.js") for f in folders)
+    files = sorted((p for group in found for p in group), key=lambda p: version_key(p.parent.name))
+    if not files:
+        raise KgError("vis-network was not found in the pyvis package; reinstall kg (`pip install -e .`)")
+    text = files[-1].read_text(encoding="utf-8")
+    # A source map comment would make developer tools fetch a file that is not there.
+    text = re.sub(r"\n//# sourceMappingURL=\S+\s*$", "\n", text)
+    if re.search(r"</script|<!--", text, re.IGNORECASE):
+        raise KgError(f"{files[-1]} contains '</script' or '<!--' and cannot be inlined; report this to kg")
+    return text
+
+
+def version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", name))
+
+
+def csp(*scripts: str) -> str:
+    """Only these exact scripts may run: no inline handler, no request of any kind."""
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode('utf-8')).digest()).decode()}'" for s in scripts
+    )
+    return f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'"
+
+
+def render_view(scene: Scene) -> bytes:
+    data = {
+        "colorModes": [{"key": k, "label": label} for k, label in scene.color_modes],
+        "edges": scene.edges,
+        "filters": filters(scene),
+        "legend": scene.legend,
+        "nodes": scene.nodes,
+    }
+    vis, app = vis_network(), template("view.js")
+    notice = f'<p class="notice" id="notice">{html.escape(scene.notice)}</p>\n' if scene.notice else ""
+    page = fill(
+        template("view.html"),
+        {
+            "CSP": csp(vis, app),
+            "TITLE": html.escape(scene.title),
+            "ABOUT": html.escape(scene.about),
+            "NOTICE": notice,
+            "INDEX": html.escape(scene.index_href),
+            "CSS": template("view.css"),
+            "DATA": script_json(data),
+            "VIS": vis,
+            "APP": app,
+        },
+    )
+    return page.encode("utf-8")
+
+
+def render_index(context: Context) -> bytes:
+    """The page that links to every view, with the graph's counts."""
+    net = context.net
+    views = "".join(
+        f'<dt><a href="{name}.html">{html.escape(TITLES[name])}</a></dt><dd>{html.escape(ABOUT[name])}</dd>\n'
+        for name in VIEW_NAMES
+        if name in TITLES
+    )
+    body = [f"<h2>Views</h2>\n<dl>\n{views}</dl>", counts_html(context)]
+    if context.pages:
+        people = sorted(context.pages, key=lambda n: (context.label(n).lower(), n))
+        items = "".join(
+            f'<li><a href="participants/{slug}.html">{html.escape(display_name(net, n))}</a></li>\n'
+            for n in people
+            for slug in [context.pages[n]]
+        )
+        shown = len(context.pages)
+        total = sum(1 for n in net if n in context.order and net.nodes[n]["kind"] not in ("Policy", "Zone"))
+        note = "" if shown >= total else f" (the {shown:,} of highest PageRank of {total:,})"
+        body.append(
+            f"<h2>Participants</h2>\n<p>The view around each participant{html.escape(note)}: what it is "
+            f'linked to, one and two hops away.</p>\n<ul class="participants">\n{items}</ul>'
+        )
+    page = fill(
+        template("index.html"),
+        {
+            "TITLE": "kg: views of China’s import cross-border e-commerce",
+            "ABOUT": "Each view is one page that opens offline in any browser: search by name (English or "
+            "Chinese), filter by class, series and chain, hover or select a node for its facts and sources. "
+            "Regenerate them with <code>kg export html --out exports</code>.",
+            "BODY": "\n".join(body),
+        },
+    )
+    return page.encode("utf-8")
+
+
+def display_name(net: nx.MultiDiGraph, node: str) -> str:
+    data = net.nodes[node]
+    return data["label"] + (f" ({data['label_zh']})" if data["label_zh"] else "")
+
+
+def counts_html(context: Context) -> str:
+    net = context.net
+    kinds = Counter(d["kind"] for _, d in net.nodes(data=True))
+    chains = Counter(d["chain"] for *_, d in net.edges(data=True))
+    dependencies = sum(1 for *_, d in net.edges(data=True) if d["dependency"])
+    chokepoints = sum(1 for n in net if context.is_chokepoint(n))
+
+    def table(title: str, counts: Counter) -> str:
+        rows = "".join(
+            f'<tr><td>{html.escape(k)}</td><td class="n">{n:,}</td></tr>\n' for k, n in sorted(counts.items())
+        )
+        return f"<table>\n<tr><th>{title}</th><th></th></tr>\n{rows}</table>"
+
+    summary = (
+        f"{len(net):,} nodes, {net.number_of_edges():,} links ({dependencies:,} of them dependencies), "
+        f"{chokepoints:,} chokepoints."
+    )
+    return (
+        f'<h2>The graph</h2>\n<p>{summary}</p>\n<div class="tables">\n{table("Class", kinds)}\n'
+        f"{table('Chain', chains)}\n</div>"
+    )
