@@ -43,8 +43,8 @@ def timed(work):
 def bench_size(size: int, folder: Path) -> list[tuple[str, str, float, float | None, float | None]]:
     """Rows of (task, backend, seconds, floor seconds, rdflib seconds)."""
     from kg.analysis.chokepoints import chokepoints
+    from kg.api import KnowledgeGraph
     from kg.queries import find_query, parse_param, run_query
-    from kg.reports import network_of
     from kg.transfer import import_files
     from kg.views.export import export_views
 
@@ -78,7 +78,7 @@ def bench_size(size: int, folder: Path) -> list[tuple[str, str, float, float | N
             slow = name == "entities-without-links" and size > 10_000
             theirs = None if slow else rdflib_query(rdflib_graph, text, params)
             rows.append((f"query {name}", backend, seconds, floor, theirs))
-        _, seconds = timed(lambda store=store: chokepoints(network_of(store)))
+        _, seconds = timed(lambda store=store: chokepoints(KnowledgeGraph(store).network()))
         rows.append(("analyze chokepoints", backend, seconds, floor_import, None))
         views = folder / f"views-{backend}-{size}"
         _, seconds = timed(lambda store=store, views=views: export_views(store, views, ["ecosystem"]))

@@ -2,8 +2,8 @@
 
     python -m bench.validation [SIZE]        (default: 1000000 triples)
 
-Validation is the shapes' core constraints compiled to SPARQL (kg.constraints.core_problems)
-plus their SPARQL constraints (kg.constraints.sparql_problems), both on Oxigraph. Times are
+Validation is the shapes' core constraints compiled to SPARQL (kg.validation.constraints.core_problems)
+plus their SPARQL constraints (kg.validation.constraints.sparql_problems), both on Oxigraph. Times are
 printed in seconds and as a ratio to loading the Turtle into Oxigraph in the same process, so
 machines of different speed give comparable ratios. pySHACL runs on 100,000 triples only, for
 comparison: on a million it would take far too long.

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from kg.stores import init_store
+    from kg.vocabulary import compact
 
 # Where each public name lives. They load on first use, so that `import kg` (and every
 # `kg` command, which imports a submodule and so this file) does not pay for the whole library.
@@ -47,6 +48,7 @@ PUBLIC = {
     "TermError": "kg.errors",
     "ValidationError": "kg.errors",
     "init_store": "kg.stores",
+    "compact": "kg.vocabulary",
 }
 
 
@@ -79,6 +81,7 @@ __all__ = [
     "TermError",
     "ValidationError",
     "__version__",
+    "compact",
     "init_store",
     "open",
 ]

@@ -44,7 +44,7 @@ from kg.stores import Store, open_store
 from kg.transfer import export_graph, import_files
 from kg.validation import Report, validate_store
 from kg.views.export import export_views
-from kg.vocabulary import date_literal, level, plain_value
+from kg.vocabulary import compact, date_literal, level, plain_value
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -64,9 +64,16 @@ class Result:
 
     @property
     def rows(self) -> list[dict[str, Any]]:
+        return self.plain_rows()
+
+    def plain_rows(self, compact_iris: bool = False) -> list[dict[str, Any]]:
+        """The rows as dicts; ``compact_iris`` writes IRIs as ``cbr:mia`` rather than in full."""
+
+        def plain(term):
+            return compact(term) if compact_iris and isinstance(term, ox.NamedNode) else plain_value(term)
+
         return [
-            {v: plain_value(term) for v, term in zip(self.variables, row, strict=True)}
-            for row in self.answer.rows
+            {v: plain(term) for v, term in zip(self.variables, row, strict=True)} for row in self.answer.rows
         ]
 
     @property
@@ -81,13 +88,14 @@ class Result:
         """The answer as ``kg query`` prints it: table, csv, tsv or json."""
         return self.answer.render(fmt)
 
-    def to_pandas(self) -> pandas.DataFrame:
-        """The rows as a DataFrame, one column per variable (needs the ``kg[pandas]`` extra)."""
+    def to_pandas(self, compact_iris: bool = False) -> pandas.DataFrame:
+        """The rows as a DataFrame, one column per variable (needs the ``kg[pandas]`` extra);
+        ``compact_iris`` as in ``plain_rows``."""
         try:
             import pandas
         except ImportError:
             raise KgError("to_pandas needs pandas: pip install 'kg[pandas]'") from None
-        return pandas.DataFrame(self.rows, columns=self.variables)
+        return pandas.DataFrame(self.plain_rows(compact_iris), columns=self.variables)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows)

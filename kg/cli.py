@@ -119,7 +119,7 @@ def report(ctx: click.Context, exports: str | None) -> None:
     from kg import reports
 
     text, ok = reports.main_report(graph_of(ctx), exports)
-    click.echo(text)
+    click.echo(flagged(text, ctx))  # its notes name parameters, as errors do
     ctx.exit(0 if ok else 1)
 
 
@@ -552,7 +552,7 @@ def export_command(fmt: str) -> click.Command:
             click.echo(f"wrote {', '.join(str(p) for p in result)}", err=True)
 
     command.__doc__ = f"Export the graph as {what}.\n\n    \b\n    Example:\n      {example}\n    "
-    return click.command(fmt)(command)
+    return click.command(fmt, cls=KgCommand)(command)
 
 
 for _fmt in EXPORT_HELP:

@@ -294,12 +294,12 @@ def run_query_text(
         )
         if missing:
             example = next(p for p in query.params if p.name == missing[0]).description
-            raise QueryError(f"{query.name} needs `param` {missing[0]}=... ({example})")
+            raise QueryError(f"{query.name} needs a value for {missing[0]} ({missing[0]}=...: {example})")
     if is_update:
         return run_update(store, text)
     for name in bindings:
         if not re.search(rf"[?$]{name}\b", text):
-            raise QueryError(f"{query.name} has no variable ?{name} to bind `param` {name} to")
+            raise QueryError(f"{query.name} has no variable ?{name} to bind {name} to")
     try:
         return run_sparql(query_graph(store), text, bindings)
     except QueryError as exc:

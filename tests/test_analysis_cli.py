@@ -50,9 +50,7 @@ def test_removing_a_node_nobody_depends_on_is_refused(any_kg) -> None:
 def test_unknown_policy_is_a_clear_error(any_kg) -> None:
     result = any_kg("simulate", "--policy", "cbr:alibaba")
     assert result.exit_code == 1
-    assert result.output.startswith(
-        "Error: https://w3id.org/cbec/resource/alibaba is not a policy of the graph"
-    )
+    assert result.output.startswith("Error: cbr:alibaba is not a policy of the graph")
 
 
 def test_chokepoints_json_explains_itself(any_kg) -> None:

@@ -220,7 +220,8 @@ def test_synthetic_100k_graph_validates_clean() -> None:
 
 def test_compiler_does_not_import_rdflib() -> None:
     code = (
-        "import sys; from kg.constraints import core_problems; from kg.store import parse_turtle;"
+        "import sys; from kg.validation.constraints import core_problems;"
+        "from kg.stores.files import parse_turtle;"
         "from kg.resources import bundled_dataset;"
         "core_problems(parse_turtle(bundled_dataset()), None); print('rdflib' in sys.modules)"
     )

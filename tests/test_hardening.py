@@ -466,12 +466,12 @@ def test_ill_typed_csv_values_name_the_line(kg, store_path: Path, tmp_path: Path
         "weight.csv": (
             links + "".join(row.format(weight=w) for w in ("0.2", "1.5")),
             3,
-            "weight '1.5' must be a finite number between 0 and 1",
+            "`weight` '1.5' must be a finite number between 0 and 1",
         ),
         "date.csv": (
             f"id,type,label,source,status,exit_date\ncbr:zz,cbec:Platform,ZZ,{SOURCE},cbec:Exited,2016-13-40\n",
             2,
-            "exit-date '2016-13-40' is not a real date",
+            "`exit_date` '2016-13-40' is not a real date",
         ),
     }
     before = snapshot(str(store_path))
@@ -729,7 +729,7 @@ def test_invalid_text_in_imports_is_refused_with_file_and_line(kg, store_path: P
     before = snapshot(str(store_path))
     csv_nul = write(tmp_path, "nul.csv", f"id,type,label,source\ncbr:nul,cbec:Platform,a\x00b,{SOURCE}\n")
     assert error_line(run(store_path, "import", str(csv_nul))) == (
-        f"Error: {csv_nul}:2: --label contains a NUL character; remove it; nothing was imported"
+        f"Error: {csv_nul}:2: `label` contains a NUL character; remove it; nothing was imported"
     )
     csv_bytes = write(
         tmp_path,
@@ -992,7 +992,7 @@ def test_oversized_import_into_oxigraph_has_bounded_memory(big_imports, staging:
 KILLED_WRITER = """
 import os, sys, time
 from kg.edits import SourceSpec, add_source
-from kg.store import TurtleStore
+from kg.stores import TurtleStore
 
 real_fsync = os.fsync
 

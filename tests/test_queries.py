@@ -181,7 +181,8 @@ def test_param_is_bound_not_pasted(store) -> None:
 def test_missing_param_names_the_example(store) -> None:
     with pytest.raises(
         QueryError,
-        match=r"dependencies-of needs --param participant=\.\.\. \(the participant's IRI, e\.g\. cbr:mi-tao",
+        match=r"dependencies-of needs a value for participant "
+        r"\(participant=\.\.\.: the participant's IRI, e\.g\. cbr:mi-tao",
     ):
         run_query(store, "dependencies-of", [])
 

@@ -39,10 +39,10 @@ def test_an_update_with_a_subquery_is_an_update(kg, tmp_path: Path) -> None:
 
 
 def test_class_sets_include_nodes_of_several_classes(store_path: Path) -> None:
-    from kg.reports import network_of, resolve_nodes
-    from kg.stores import TurtleStore
+    import kg
+    from kg.analysis.network import resolve_nodes
 
-    investors = resolve_nodes(network_of(TurtleStore(store_path)), ["cbec:Investor"])
+    investors = resolve_nodes(kg.open(store_path).network(), ["cbec:Investor"])
     assert CBR + "alibaba" in investors  # shown as a Company, an Investor too
     assert CBR + "sequoia-china" in investors
 
@@ -70,7 +70,11 @@ def test_csv_export_onto_a_file_is_a_clear_error(kg, tmp_path: Path) -> None:
 
 def test_only_chains_are_chains(kg) -> None:
     result = kg("analyze", "centrality", "--chain", "cbec:High")
-    assert result.output.startswith("Error: 'cbec:High' is not a chain; choose one of cbec:CompetitionChain")
+    assert result.output == (
+        "Error: 'cbec:High' is not a chain; choose one of competition, finance, logistics, ownership, "
+        "regulation, trade, traffic\n"
+    )
+    assert "did you mean logistics?" in kg("analyze", "centrality", "--chain", "logistic").output
 
 
 def test_a_query_error_names_the_file(kg, tmp_path: Path) -> None:

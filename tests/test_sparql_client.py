@@ -71,7 +71,7 @@ def test_a_closed_port_is_a_clean_store_error() -> None:
     with pytest.raises(StoreError) as caught:
         SparqlEndpoint(url, timeout=5).ask("ASK {}")
     message = str(caught.value)
-    assert url in message and "is the server running? check --store" in message
+    assert url in message and "is the server running? check the `store` URL" in message
 
 
 def test_a_silent_server_times_out() -> None:
@@ -287,7 +287,7 @@ def test_a_refused_update_is_a_clean_store_error(virtuoso_endpoint: SparqlEndpoi
 
 def test_a_wrong_path_is_a_clean_store_error(virtuoso_server) -> None:
     url = virtuoso_server.url.replace("/sparql", "/no-such-endpoint")
-    with pytest.raises(StoreError, match="HTTP 404.*check the endpoint path in --store"):
+    with pytest.raises(StoreError, match="HTTP 404.*check the endpoint path in the `store` URL"):
         SparqlEndpoint(url).ask("ASK {}")
 
 

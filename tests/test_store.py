@@ -122,7 +122,7 @@ def test_bundled_store_inside_an_installed_package_is_read_only(tmp_path: Path) 
     from kg.edits import SourceSpec, add_source
 
     store = TurtleStore(bundled_dataset(), read_only=True)
-    with pytest.raises(StoreError, match="read-only; run `kg init"):
+    with pytest.raises(StoreError, match="read-only; make your own copy with `kg init"):
         add_source(store, SourceSpec("cbr:source-z", "Z"))
 
 
@@ -134,7 +134,7 @@ def test_store_from_environment(monkeypatch, store_path: Path) -> None:
 WRITER = """
 import sys
 from kg.edits import SourceSpec, add_source
-from kg.store import TurtleStore
+from kg.stores import TurtleStore
 store = TurtleStore(sys.argv[1])
 for i in range(int(sys.argv[3])):
     add_source(store, SourceSpec(f"cbr:source-w{sys.argv[2]}-{i}", f"Writer {sys.argv[2]} note {i}"))

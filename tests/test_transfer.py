@@ -160,8 +160,8 @@ def test_csv_links_across_files_of_one_import_are_placed_together(any_kg, store_
 
 def test_a_bad_value_in_a_csv_link_row_names_its_line(any_kg, tmp_path) -> None:
     for value, message in (
-        ("abc", "--weight 'abc' is not a number"),
-        ("1.5", "--weight"),
+        ("abc", "`weight` 'abc' is not a number"),
+        ("1.5", "`weight`"),
     ):
         path = write(
             tmp_path,

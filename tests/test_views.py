@@ -295,7 +295,7 @@ def test_only_files_kg_wrote_are_replaced(store_file: Path, tmp_path: Path) -> N
     with pytest.raises(KgError) as error:
         export_views(TurtleStore(store_file), out, ["trade"])
     assert str(error.value) == (
-        f"{out / 'trade.html'} exists and was not written by kg; move it away or pass --force to replace it"
+        f"{out / 'trade.html'} exists and was not written by kg; move it away or pass `force` to replace it"
     )
     assert (out / "trade.html").read_text(encoding="utf-8") == "<p>my notes</p>"
     export_views(TurtleStore(store_file), out, ["trade"], force=True)
@@ -621,3 +621,20 @@ def test_the_views_in_the_repository_load_offline(chromium, name: str) -> None:
             len(data["nodes"]),
             len(data["edges"]),
         ]
+
+
+def test_every_item_field_is_one_view_js_reads() -> None:
+    """NodeItem and EdgeItem are the whole format Python hands to view.js: a field the script
+    never reads is dead weight in every page, and a renamed one would silently stop drawing."""
+    from dataclasses import fields
+
+    from kg.views.model import EdgeItem, NodeItem, json_name
+    from kg.views.style import TEMPLATES
+
+    script = (TEMPLATES / "view.js").read_text(encoding="utf-8")
+    for item in (NodeItem, EdgeItem):
+        unread = [
+            json_name(f.name) for f in fields(item) if not re.search(rf"\.{json_name(f.name)}\b", script)
+        ]
+        assert unread == [], f"{item.__name__} fields view.js never reads: {unread}"
+    assert json_name("from_") == "from" and json_name("label_zh") == "labelZh"

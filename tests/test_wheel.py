@@ -63,3 +63,36 @@ def test_wheel_answers_kg_query_outside_the_checkout(tmp_path: Path) -> None:
     )
     assert refused.returncode == 1
     assert "read-only" in refused.stderr
+    assert "Error: " in refused.stderr and "the --store" in refused.stderr  # the CLI names its flag
+
+    installed = Path(where.strip()).parent
+    assert (installed / "py.typed").is_file()
+    assert (installed / "views" / "templates" / "view.js").is_file()
+    api = subprocess.run(
+        [
+            python,
+            "-c",
+            "import kg\n"
+            "with kg.open() as g:\n"
+            "    rows = g.query('dependencies-of', participant='cbr:mi-tao').rows\n"
+            "    print(len(rows), g.chokepoints(chain='logistics')[0].chain)",
+        ],
+        cwd=outside,
+        capture_output=True,
+        text=True,
+    )
+    assert api.returncode == 0, api.stderr
+    count, chain = api.stdout.split()
+    assert int(count) > 0 and chain == "LogisticsChain"
+    # The bundled dataset of an installed package has no folder of the user's: `kg report`
+    # writes no views unless asked where, and never into the folder it was run from.
+    report = subprocess.run(
+        [env_dir / "bin" / "kg", "report"],
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert report.returncode == 0, report.stderr
+    assert "Views: not written" in report.stdout and "--exports" in report.stdout
+    assert list(outside.iterdir()) == []

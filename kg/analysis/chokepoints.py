@@ -262,9 +262,14 @@ def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
                         chain,
                     )
                 )
-        for a, b, small in bridges:
+        for a, b, small, whole in bridges:
             side = set(small)
             dependent, provider = (a, b) if a in side else (b, a)
+            if len(side) * 2 == whole and not deps.has_edge(dependent, provider):
+                # Two halves of one size: neither is the smaller, so the half that depends across
+                # the tie is the one cut off (a choice by search order would not be the data's).
+                dependent, provider = provider, dependent
+                side = nx.node_connected_component(ties, dependent) - side
             # Only a side that depends across the tie is cut off from its providers by it.
             if not deps.has_edge(dependent, provider) or not candidate(net, provider):
                 continue
@@ -288,11 +293,12 @@ def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
 
 def cut_structure(
     view: nx.Graph,
-) -> tuple[dict[str, tuple[int, list[str]]], list[tuple[str, str, list[str]]]]:
+) -> tuple[dict[str, tuple[int, list[str]]], list[tuple[str, str, list[str], int]]]:
     """Articulation points and bridges from one iterative depth-first search (Hopcroft-Tarjan).
 
     For each articulation point: how many pieces its removal leaves and the nodes of all but
-    the largest piece; for each bridge: the nodes on its smaller side. A DFS subtree is a
+    the largest piece (of all pieces, when several tie for largest); for each bridge: the nodes on
+    its smaller side and the size of its component. A DFS subtree is a
     contiguous run of the preorder, so pieces are slices of it and no set algebra over the
     whole component is needed except for the rare piece that contains the DFS root.
     """
@@ -301,7 +307,7 @@ def cut_structure(
     low: dict[str, int] = {}
     size: dict[str, int] = {}
     points: dict[str, tuple[int, list[str]]] = {}
-    bridges: list[tuple[str, str, list[str]]] = []
+    bridges: list[tuple[str, str, list[str], int]] = []
     for root in view:
         if root in disc:
             continue
@@ -330,20 +336,21 @@ def cut_structure(
                     if inside * 2 <= last - first
                     else outside([(disc[node], disc[node] + inside)])
                 )
-                bridges.append((parent, node, small))
+                bridges.append((parent, node, small, last - first))
         for point, children in separated.items():
             if point == root and len(children) < 2:
                 continue
             runs = [(disc[c], disc[c] + size[c]) for c in children]
             rest = (last - first) - 1 - sum(size[c] for c in children)
             sizes = [size[c] for c in children] + ([rest] if rest else [])
-            largest = max(range(len(sizes)), key=lambda i: (sizes[i], -i))
-            if largest < len(children):
-                held = [n for i, c in enumerate(children) if i != largest for n in subtree(c)]
-                if rest:
-                    held += [n for n in outside(runs + [(disc[point], disc[point] + 1)])]
-            else:
-                held = [n for c in children for n in subtree(c)]
+            # The largest piece is the rest of the network. When pieces tie for largest there is
+            # no rest: each is cut off from the others (a choice by search order would make the
+            # finding depend on the order the store happens to list its triples in).
+            biggest = [i for i, s in enumerate(sizes) if s == max(sizes)]
+            kept = biggest[0] if len(biggest) == 1 else None
+            held = [n for i, c in enumerate(children) if i != kept for n in subtree(c)]
+            if rest and kept != len(children):
+                held += outside(runs + [(disc[point], disc[point] + 1)])
             points[point] = (len(sizes), held)
     return points, sorted(bridges, key=lambda b: (b[0], b[1]))
 

@@ -8,6 +8,7 @@ the ontology (``cbec:analysisRole``).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -145,8 +146,10 @@ def chain_of(name: str | None) -> str | None:
     iri = node(text).value
     if local(iri) in known and known[local(iri)] == iri:
         return local(iri)
-    choices = ", ".join(sorted(c.removesuffix("Chain").lower() for c in known))
-    raise TermError(f"'{name}' is not a chain{closest(iri, known.values())}; choose one of {choices}")
+    shorts = sorted(c.removesuffix("Chain").lower() for c in known)
+    near = difflib.get_close_matches(local(iri).lower().removesuffix("chain"), shorts, n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]}?" if near else ""
+    raise TermError(f"'{name}' is not a chain; choose one of {', '.join(shorts)}{hint}")
 
 
 def resolve_nodes(net: nx.MultiDiGraph, terms: list[str] | None) -> list[str]:

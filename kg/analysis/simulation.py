@@ -539,7 +539,7 @@ def shock_of(
         if iri in net.graph.get("absent", {}):
             start, end = net.graph["absent"][iri]
             when = f"in force from {start or 'an unknown date'}" + (f" until {end}" if end else "")
-            not_in_force.append(f"{iri} is not in force on {net.graph['as_of']} ({when})")
+            not_in_force.append(f"{compact(iri)} is not in force on {net.graph['as_of']} ({when})")
             continue
         index = present(net, world, iri, "applied")
         if net.nodes[iri].get("kind") != "Policy":
@@ -598,7 +598,7 @@ def simulate(
     shock, described, not_in_force = shock_of(net, world, remove, policies, close, damaged)
     as_of = net.graph.get("as_of") or "all dates"
     if hits_nothing(world, shock):
-        named = [d["node"] for d in described] + not_in_force
+        named = [compact(d["node"]) for d in described] + not_in_force
         raise KgError(
             f"the shock hits nothing as of {as_of}: "
             + ("; ".join(named) if named else "no shock was given")

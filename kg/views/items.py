@@ -8,7 +8,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from kg.views.context import Context
-from kg.views.model import Edge, Reduced, Scene
+from kg.views.model import Edge, EdgeItem, NodeItem, Reduced, Scene
 from kg.views.style import (
     BORDER,
     CHAIN_COLORS,
@@ -38,27 +38,23 @@ def node_item(context: Context, node: str, position: tuple[int, int], reduced: R
     kind, series = data["kind"], data["series"]
     rank = context.rank.get(node, 0.0)
     chokepoint = context.is_chokepoint(node)
-    item = {
-        "id": node,
-        "label": data["label"],
-        "labelZh": data["label_zh"],
-        "kind": kind,
-        "series": series,
-        "x": position[0],
-        "y": position[1],
-        "size": round(8 + 30 * math.sqrt(rank / context.top), 1),
-        "shape": KIND_SHAPES.get(kind, "dot"),
-        "colors": {"class": kind_color(kind), "series": SERIES_COLORS.get(series, kind_color(series))},
-        "border": CHOKEPOINT_BORDER if chokepoint else BORDER,
-        "borderWidth": 4 if chokepoint else 1,
-        "dashes": data["status"] == "Exited",
-        "opacity": 1.0,
-        "fontSize": 14,
-        "tip": node_tip(context, node, data),
-    }
-    if node in context.pages:
-        item["page"] = f"participants/{context.pages[node]}.html"
-    return item
+    return NodeItem(
+        id=node,
+        label=data["label"],
+        label_zh=data["label_zh"],
+        kind=kind,
+        series=series,
+        x=position[0],
+        y=position[1],
+        size=round(8 + 30 * math.sqrt(rank / context.top), 1),
+        shape=KIND_SHAPES.get(kind, "dot"),
+        colors={"class": kind_color(kind), "series": SERIES_COLORS.get(series, kind_color(series))},
+        border=CHOKEPOINT_BORDER if chokepoint else BORDER,
+        border_width=4 if chokepoint else 1,
+        dashes=data["status"] == "Exited",
+        tip=node_tip(context, node, data),
+        page=f"participants/{context.pages[node]}.html" if node in context.pages else None,
+    )
 
 
 def group_item(context: Context, node: str, position: tuple[int, int], members: list[str]) -> dict:
@@ -68,28 +64,27 @@ def group_item(context: Context, node: str, position: tuple[int, int], members: 
     name = node.removeprefix("group:")
     kind = kinds.most_common(1)[0][0]
     top = ", ".join(context.label(m) for m in members[:5])
-    return {
-        "id": node,
-        "label": f"{name}: {len(members):,} more",
-        "labelZh": "",
-        "kind": kind,
-        "series": series,
-        "x": position[0],
-        "y": position[1],
-        "size": 25.0,
-        "shape": "box",
-        "colors": {"class": kind_color(kind), "series": SERIES_COLORS.get(series, kind_color(series))},
-        "border": BORDER,
-        "borderWidth": 2,
-        "dashes": False,
-        "opacity": 1.0,
-        "fontSize": 16,
-        "tip": (
+    return NodeItem(
+        id=node,
+        label=f"{name}: {len(members):,} more",
+        label_zh="",
+        kind=kind,
+        series=series,
+        x=position[0],
+        y=position[1],
+        size=25.0,
+        shape="box",
+        colors={"class": kind_color(kind), "series": SERIES_COLORS.get(series, kind_color(series))},
+        border=BORDER,
+        border_width=2,
+        dashes=False,
+        font_size=16,
+        tip=(
             f"{len(members):,} nodes of {name} not drawn one by one (below the top by PageRank).\n"
             f"Classes: {', '.join(f'{k} {c:,}' for k, c in sorted(kinds.items()))}\n"
             f"Highest ranked of them: {top}"
         ),
-    }
+    )
 
 
 def node_tip(context: Context, node: str, data: dict) -> str:
@@ -113,20 +108,17 @@ def node_tip(context: Context, node: str, data: dict) -> str:
 def edge_item(context: Context, edge: Edge) -> dict:
     u, v, key, d = edge
     weight = d["weight"]
-    return {
-        "id": key,
-        "from": u,
-        "to": v,
-        "chain": d["chain"],
-        "color": CHAIN_COLORS.get(d["chain"], "#888888"),
-        "width": round(1 + math.log2(d["count"]), 1) if "count" in d else 1.5,
-        "dashes": not d["dependency"],
-        "opacity": 1.0,
-        "arrow": True,
-        "curve": 0,
-        "label": f"×{d['count']:,}" if "count" in d else "",
-        "tip": edge_tip(context, u, v, key, d, weight),
-    }
+    return EdgeItem(
+        id=key,
+        from_=u,
+        to=v,
+        chain=d["chain"],
+        color=CHAIN_COLORS.get(d["chain"], "#888888"),
+        width=round(1 + math.log2(d["count"]), 1) if "count" in d else 1.5,
+        dashes=not d["dependency"],
+        label=f"×{d['count']:,}" if "count" in d else "",
+        tip=edge_tip(context, u, v, key, d, weight),
+    )
 
 
 def edge_tip(context: Context, u: str, v: str, key: str, d: dict, weight: float | None) -> str:
@@ -157,21 +149,21 @@ def edge_tip(context: Context, u: str, v: str, key: str, d: dict, weight: float 
     return "\n".join(lines)
 
 
-def dependency_edge(item: dict, edge: Edge) -> dict:
+def dependency_edge(item: EdgeItem, edge: Edge) -> EdgeItem:
     weight = edge[3]["weight"] or 0.0
     if "count" not in edge[3]:
-        item["width"] = round(1 + 7 * min(weight, 1.0), 1)
-    item["color"] = CRITICALITY_COLORS[edge[3]["criticality"] or ""]
+        item.width = round(1 + 7 * min(weight, 1.0), 1)
+    item.color = CRITICALITY_COLORS[edge[3]["criticality"] or ""]
     return item
 
 
-def curve_parallel(items: list[dict]) -> None:
+def curve_parallel(items: list[EdgeItem]) -> None:
     """Links between the same two nodes bend apart so that each can be seen and hovered."""
     seen: Counter = Counter()
     for item in items:
-        pair = tuple(sorted((item["from"], item["to"])))
+        pair = tuple(sorted((item.from_, item.to)))
         if seen[pair]:
-            item["curve"] = round(0.15 * seen[pair], 2)
+            item.curve = round(0.15 * seen[pair], 2)
         seen[pair] += 1
 
 
@@ -209,8 +201,8 @@ def section(title: str, items: list[dict], mode: str | None = None) -> dict:
 
 def legend(nodes: list[dict], edges: list[dict], modes: list[tuple[str, str]], extra=None) -> list[dict]:
     """Built from what the view holds, so it names only colours and shapes on the page."""
-    kinds = sorted({n["kind"] for n in nodes if n["shape"] != "box"})
-    series = sorted({n["series"] for n in nodes})
+    kinds = sorted({n.kind for n in nodes if n.shape != "box"})
+    series = sorted({n.series for n in nodes})
     sections = [
         section(
             "Colour and shape: class",
@@ -232,25 +224,25 @@ def legend(nodes: list[dict], edges: list[dict], modes: list[tuple[str, str]], e
 
 def marks(nodes: list[dict], edges: list[dict]) -> list[dict]:
     items = [node_swatch("size: PageRank (what many rely on is big)", "#dddddd")]
-    if any(n["border"] == CHOKEPOINT_BORDER for n in nodes):
+    if any(n.border == CHOKEPOINT_BORDER for n in nodes):
         items.append(
             node_swatch("chokepoint (see its tooltip)", "#dddddd", border=CHOKEPOINT_BORDER, border_width=4)
         )
-    if any(n["dashes"] for n in nodes):
+    if any(n.dashes for n in nodes):
         items.append(node_swatch("exited the market", "#dddddd", dashes=True))
-    if any(n["shape"] == "box" for n in nodes):
+    if any(n.shape == "box" for n in nodes):
         items.append(
             node_swatch("group of nodes not drawn one by one", "#dddddd", shape="box", border_width=2)
         )
-    if any(e["label"] for e in edges):
+    if any(e.label for e in edges):
         items.append(edge_swatch("×n: n links merged into one", "#888888", 2.5))
     return items
 
 
 def chain_legend(edges: list[dict]) -> dict:
-    chains = sorted({e["chain"] for e in edges})
+    chains = sorted({e.chain for e in edges})
     items = [edge_swatch(c, CHAIN_COLORS.get(c, "#888888")) for c in chains]
-    if any(e["dashes"] for e in edges):
+    if any(e.dashes for e in edges):
         items.append(
             edge_swatch("dashed: not a dependency (affects, issues, competes)", "#888888", dashes=True)
         )
@@ -258,7 +250,7 @@ def chain_legend(edges: list[dict]) -> dict:
 
 
 def dependency_legend(edges: list[dict]) -> dict:
-    present = {e["color"] for e in edges}
+    present = {e.color for e in edges}
     items = [
         edge_swatch(f"criticality {c or 'not given'}", color, 2.5)
         for c, color in CRITICALITY_COLORS.items()
@@ -273,11 +265,11 @@ def filters(scene: Scene) -> list[dict]:
         return [{"value": v, "text": v or blank, "count": c} for v, c in sorted(counts.items())]
 
     return [
-        {"key": "kind", "title": "Class", "values": values(Counter(n["kind"] for n in scene.nodes))},
+        {"key": "kind", "title": "Class", "values": values(Counter(n.kind for n in scene.nodes))},
         {
             "key": "series",
             "title": "Series",
-            "values": values(Counter(n["series"] for n in scene.nodes), "(none)"),
+            "values": values(Counter(n.series for n in scene.nodes), "(none)"),
         },
-        {"key": "chain", "title": "Chain", "values": values(Counter(e["chain"] for e in scene.edges))},
+        {"key": "chain", "title": "Chain", "values": values(Counter(e.chain for e in scene.edges))},
     ]

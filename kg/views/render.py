@@ -92,10 +92,10 @@ def csp(*scripts: str) -> str:
 def render_view(scene: Scene) -> bytes:
     data = {
         "colorModes": [{"key": k, "label": label} for k, label in scene.color_modes],
-        "edges": scene.edges,
+        "edges": [e.as_json() for e in scene.edges],
         "filters": filters(scene),
         "legend": scene.legend,
-        "nodes": scene.nodes,
+        "nodes": [n.as_json() for n in scene.nodes],
     }
     vis, app = vis_network(), template("view.js")
     notice = f'<p class="notice" id="notice">{html.escape(scene.notice)}</p>\n' if scene.notice else ""

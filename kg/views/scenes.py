@@ -20,7 +20,7 @@ from kg.views.items import (
     section,
 )
 from kg.views.layout import declutter, layout, radial
-from kg.views.model import Edge, Scene
+from kg.views.model import Edge, EdgeItem, NodeItem, Scene
 from kg.views.reduction import reduce_graph
 from kg.views.style import ABOUT, CHAIN_VIEWS, FADED, OUTCOME_COLORS, TITLES
 from kg.vocabulary import compact
@@ -160,14 +160,14 @@ class Outcome:
             return "stood"
         return "model" if node in self.concepts else "hit"
 
-    def node_style(self, item: dict) -> dict:
-        node = item["id"]
+    def node_style(self, item: NodeItem) -> NodeItem:
+        node = item.id
         state = self.state(node)
-        item["colors"] = {"outcome": OUTCOME_COLORS[state], **item["colors"]}
+        item.colors = {"outcome": OUTCOME_COLORS[state], **item.colors}
         if state == "failed":
             failure = self.failed[node]
-            item["label"] = f"{item['label']} ✕{failure.round}"
-            item["tip"] += (
+            item.label = f"{item.label} ✕{failure.round}"
+            item.tip += (
                 f"\n\nFAILED in round {failure.round}: lost {failure.loss:g} of its {failure.chain}\n"
                 + "\n".join(f"- {c}" for c in failure.causes)
             )
@@ -176,22 +176,22 @@ class Outcome:
             kept = (
                 f"; still has {', '.join(compact(a) for a in why.alternatives)}" if why.alternatives else ""
             )
-            item["tip"] += f"\n\nHit but standing: lost {why.loss:g} of its {why.chain}{kept}"
+            item.tip += f"\n\nHit but standing: lost {why.loss:g} of its {why.chain}{kept}"
         return item
 
-    def edge_style(self, item: dict, edge: Edge) -> dict:
+    def edge_style(self, item: EdgeItem, edge: Edge) -> EdgeItem:
         u, v, _, d = edge
         failure = self.failed.get(u)
         if failure and d["chain"] == failure.chain and "SupplyRole" in d.get("roles", ()):
-            item.update(color=OUTCOME_COLORS["failed"], width=3.0)
+            item.color, item.width = OUTCOME_COLORS["failed"], 3.0
         elif u in self.policies:
-            item.update(color=OUTCOME_COLORS["policy"], width=2.0)
+            item.color, item.width = OUTCOME_COLORS["policy"], 2.0
         else:
-            item.update(color="#999999", width=1.0)
+            item.color, item.width = "#999999", 1.0
         return item
 
     def legend(self, scene: Scene) -> list[dict]:
-        present = Counter(self.state(n["id"]) for n in scene.nodes)
+        present = Counter(self.state(n.id) for n in scene.nodes)
         text = {
             "policy": "the policy",
             "model": "a business model it hit",
@@ -227,19 +227,19 @@ def participant_scene(context: Context, center: str) -> Scene:
             touching[k] = (u, v, k, d)
     edges = sorted(touching.values(), key=lambda e: e[:3])
 
-    def faded(item: dict) -> dict:
+    def faded(item: NodeItem) -> NodeItem:
         # This page sits in participants/ beside the pages it links to.
-        if "page" in item:
-            item["page"] = item["page"].removeprefix("participants/")
-        if item["id"] == center:
-            item.update(border="#000000", borderWidth=6, fontSize=20)
-        elif item["id"] not in near:
-            item["opacity"] = FADED
+        if item.page:
+            item.page = item.page.removeprefix("participants/")
+        if item.id == center:
+            item.border, item.border_width, item.font_size = "#000000", 6, 20
+        elif item.id not in near:
+            item.opacity = FADED
         return item
 
-    def edge_fade(item: dict, edge: Edge) -> dict:
+    def edge_fade(item: EdgeItem, edge: Edge) -> EdgeItem:
         if center not in edge[:2]:
-            item["opacity"] = FADED + 0.2
+            item.opacity = FADED + 0.2
         return item
 
     label = context.label(center)

@@ -1,0 +1,164 @@
+"""The Python API as a notebook user calls it: kg.open, compact names, plain values."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import kg
+from kg.analysis.network import dependency_graph
+from kg.analysis.simulation import simulate
+from kg.cli import cli
+from kg.resources import bundled_dataset
+
+CBR = "https://w3id.org/cbec/resource/"
+
+
+@pytest.fixture
+def graph(store_path: Path):
+    with kg.open(store_path) as g:
+        yield g
+
+
+def test_the_issue_walkthrough_works_with_compact_names(graph) -> None:
+    rows = graph.query("dependencies-of", participant="cbr:mi-tao").rows
+    assert rows and all(r["participant"] == CBR + "mi-tao" for r in rows)
+    weights = [r["weight"] for r in rows if r["weight"] is not None]
+    assert weights and all(isinstance(w, float) and 0 <= w <= 1 for w in weights)
+
+    net = graph.network(as_of="2016-04-08", chain="logistics")
+    assert net.graph["as_of"] == "2016-04-08" and net.number_of_edges() > 0
+    assert {d["chain"] for _, _, d in net.edges(data=True)} == {"LogisticsChain"}
+
+    findings = graph.chokepoints(chain="logistics")
+    assert findings and {f.chain for f in findings} == {"LogisticsChain"}
+    assert set(findings[0].as_dict()) >= {"node", "kind", "score", "participants", "reason", "chain"}
+
+    result = graph.simulate(policies=["cbr:tax-2016"], as_of="2016-04-08", samples=50, seed=1)
+    assert result.as_of == "2016-04-08"
+    assert result.shock == [{"node": CBR + "tax-2016", "action": "apply"}]
+    assert result.spread is not None and result.spread.samples == 50
+
+    graph.add_source("cbr:source-x", title="Notes")
+    graph.add_entity("cbr:x", type="cbec:Platform", label="X", source="cbr:source-x")
+    graph.add_link(
+        "cbr:x", "cbec:shipsVia", "cbr:cainiao", weight=0.5, criticality="medium",
+        confidence="low", source="cbr:source-x",
+    )  # fmt: skip
+    links = graph.describe("cbr:x")["links_out"]
+    assert [(link["predicate"], link["object"], link["weight"]) for link in links] == [
+        ("cbec:shipsVia", "cbr:cainiao", 0.5)
+    ]
+
+
+def test_query_rows_are_plain_python_values(graph) -> None:
+    result = graph.query(
+        'SELECT ?p ?n ?d ?w WHERE { VALUES (?p ?n ?d ?w) { (cbr:mia 3 "2016-04-08"^^xsd:date 0.25) } }'
+    )
+    assert result.variables == ["p", "n", "d", "w"]
+    assert result.rows == [{"p": CBR + "mia", "n": 3, "d": datetime.date(2016, 4, 8), "w": 0.25}]
+    assert result.plain_rows(compact_iris=True)[0]["p"] == "cbr:mia"
+    frame = result.to_pandas(compact_iris=True)
+    assert list(frame.columns) == ["p", "n", "d", "w"] and frame.loc[0, "p"] == "cbr:mia"
+    assert graph.query("ASK { cbr:mia ?p ?o }").boolean is True
+
+
+def test_a_parameter_binds_a_variable_the_query_does_not_select(graph) -> None:
+    text = "SELECT ?label WHERE { ?who rdfs:label ?label FILTER(lang(?label) = 'en') }"
+    assert graph.query(text, who="cbr:mia").rows == [{"label": "Mia"}]
+    assert graph.query(text, params=["who=cbr:mia"]).rows == [{"label": "Mia"}]
+
+
+def test_the_library_accepts_compact_names_below_the_api_too(graph) -> None:
+    net = graph.network(as_of="2016-04-08")
+    by_compact = dependency_graph(net, "cbec:LogisticsChain")
+    assert by_compact.number_of_edges() > 0
+    assert sorted(by_compact.edges) == sorted(dependency_graph(net, "logistics").edges)
+    assert sorted(by_compact.edges) == sorted(dependency_graph(net, "LogisticsChain").edges)
+    full = simulate(net, remove=[CBR + "alipay"])
+    compact = simulate(net, remove=["cbr:alipay"])
+    assert compact.shock == full.shock and compact.shock[0]["node"] == CBR + "alipay"
+    assert [(f.node, f.loss) for f in compact.outcome.failed] == [
+        (f.node, f.loss) for f in full.outcome.failed
+    ]
+    assert [(s.node, s.loss) for s in compact.outcome.standing] == [
+        (s.node, s.loss) for s in full.outcome.standing
+    ]
+    with pytest.raises(kg.TermError, match="'shipping' is not a chain; choose one of competition, finance"):
+        dependency_graph(net, "shipping")
+    with pytest.raises(
+        kg.KgError, match=r"cbr:alipy is not a node of the network; did you mean cbr:alipay\?"
+    ):
+        simulate(net, remove=["cbr:alipy"])
+
+
+def test_library_errors_name_parameters_and_the_cli_names_its_flags(graph, store_path: Path) -> None:
+    with pytest.raises(kg.KgError) as caught:
+        graph.network(as_of="2016-13-01")
+    assert str(caught.value).startswith("`as_of` '2016-13-01' is not a real date")
+    result = CliRunner().invoke(
+        cli, ["--store", str(store_path), "analyze", "chokepoints", "--as-of", "2016-13-01"]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: --as-of '2016-13-01' is not a real date")
+    with pytest.raises(kg.KgError, match="give `weight` .* and `criticality`"):
+        graph.add_link("cbr:mia", "cbec:shipsVia", "cbr:cainiao", source="cbr:source-x", confidence="low")
+    result = CliRunner().invoke(
+        cli,
+        ["--store", str(store_path), "add", "link", "cbr:mia", "cbec:shipsVia", "cbr:cainiao"]
+        + ["--confidence", "low", "--source", "cbr:source-market-analysis"],
+    )
+    assert "give --weight (0 to 1, how much cbr:mia relies on it) and --criticality" in result.output
+
+
+def test_closing_releases_the_oxigraph_lock_at_once(tmp_path: Path) -> None:
+    spec = f"oxigraph:{tmp_path / 'db'}"
+    kg.init_store(spec).close()
+    g = kg.open(spec)
+    assert g.stats()["entities"] > 100
+    other = [sys.executable, "-c", f"import kg; print(kg.open({spec!r}).stats()['entities'])"]
+    held = subprocess.run(other, capture_output=True, text=True)
+    assert held.returncode != 0 and "store in use" in held.stderr
+    g.close()
+    freed = subprocess.run(other, capture_output=True, text=True)
+    assert freed.returncode == 0, freed.stderr
+
+
+def test_a_turtle_store_is_parsed_once_per_command(tmp_path: Path, monkeypatch) -> None:
+    import kg.stores.turtle
+
+    path = tmp_path / "store.ttl"
+    shutil.copyfile(bundled_dataset(), path)
+    parsed: list[str] = []
+    real = kg.stores.turtle.parse_turtle
+    monkeypatch.setattr(kg.stores.turtle, "parse_turtle", lambda p: parsed.append(Path(p).name) or real(p))
+    result = CliRunner().invoke(cli, ["--store", str(path), "report", "--exports", str(tmp_path / "views")])
+    assert result.exit_code == 0, result.output
+    assert parsed == ["store.ttl"]
+
+
+def test_kg_report_writes_its_views_beside_the_store(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shutil.copyfile(bundled_dataset(), folder / "store.ttl")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    command = [sys.executable, "-m", "kg.cli", "--store", str(folder / "store.ttl"), "report"]
+    result = subprocess.run(command, cwd=elsewhere, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "exports" / "index.html").is_file()
+    assert list(elsewhere.iterdir()) == []
+    assert f"written to {folder / 'exports'}/" in result.stdout
+
+
+def test_the_public_names_are_declared() -> None:
+    for name in kg.__all__:
+        assert getattr(kg, name) is not None, name
+    assert kg.open.__module__ == "kg.api"
+    assert (Path(kg.__file__).parent / "py.typed").is_file()
