@@ -428,10 +428,18 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------ files
 
-    def export(self, fmt: str, out: Path | str | None = None, force: bool = False) -> bytes | list[Path]:
+    def export(
+        self,
+        fmt: str,
+        out: Path | str | None = None,
+        force: bool = False,
+        as_of: str | datetime.date | None = None,
+    ) -> bytes | list[Path]:
         """The graph as ttl, nt, jsonld, graphml, gexf or csv: written to ``out`` (the files
-        written are returned), else returned as bytes."""
-        return export_graph(self.store, fmt, Path(out) if out else None, force=force)
+        written are returned), else returned as bytes. GraphML and GEXF carry the analysis of
+        ``as_of`` (default today) on every node."""
+        day = str(as_of) if as_of else None
+        return export_graph(self.store, fmt, Path(out) if out else None, force=force, as_of=day)
 
     def import_files(self, paths: Sequence[Path | str], progress: Callable[[int], None] | None = None):
         """Import Turtle, N-Triples, N-Quads, JSON-LD, RDF/XML or CSV files: all or nothing."""

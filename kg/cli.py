@@ -542,10 +542,15 @@ def export_command(fmt: str) -> click.Command:
 
     @click.option("--out", type=click.Path(), help="File to write (csv: a folder); default: standard output.")
     @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+    @click.option(
+        "--as-of",
+        hidden=fmt not in ("graphml", "gexf"),
+        help="The day whose PageRank, impact and chokepoints the nodes carry (default: today).",
+    )
     @click.pass_context
-    def command(ctx: click.Context, out: str | None, force: bool) -> None:
+    def command(ctx: click.Context, out: str | None, force: bool, as_of: str | None) -> None:
 
-        result = graph_of(ctx).export(fmt, Path(out) if out else None, force=force)
+        result = graph_of(ctx).export(fmt, Path(out) if out else None, force=force, as_of=as_of)
         if isinstance(result, bytes):
             click.echo(result.decode("utf-8"), nl=False)
         else:

@@ -11,15 +11,23 @@ which running the same import again completes (adding a triple twice keeps one).
 from __future__ import annotations
 
 import csv
+import datetime
+import io
 import itertools
+import json
+import re
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from kg.analysis.network import project
+from kg.analysis.centrality import centrality
+from kg.analysis.chokepoints import chokepoints
+from kg.analysis.network import Filters, day, project
 from kg.edits import EntitySpec, LinkSpec, entity_triples, link_statement_triples, placed_statement
 from kg.errors import KgError, ParseError, StoreError, TermError, ValidationError
 from kg.formats import csv_text
@@ -29,7 +37,10 @@ from kg.stores import OxigraphStore, Store, TurtleStore, init_store, open_store
 from kg.stores.base import neighbourhood_of
 from kg.stores.files import atomic_write, check_target, serialize_turtle
 from kg.validation import Problem, Report, graph_vocabulary_problems, shape_problems
-from kg.vocabulary import CBR, checked_iri, compact, node, with_ontology
+from kg.vocabulary import CBR, checked_iri, compact, date_literal, node, with_ontology
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 RDF_FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -324,23 +335,26 @@ def merge(store: Store, staging: ox.Store, progress: Progress | None) -> int:
 # ---------------------------------------------------------------- export
 
 
-def export_graph(store: Store, fmt: str, out: Path | None, force: bool = False) -> list[Path] | bytes:
-    """Write the store in ``fmt``; returns the files written, or the bytes when ``out`` is None."""
+def export_graph(
+    store: Store, fmt: str, out: Path | None, force: bool = False, as_of: str | None = None
+) -> list[Path] | bytes:
+    """Write the store in ``fmt``; returns the files written, or the bytes when ``out`` is None.
+    ``as_of`` is the day whose analysis GraphML and GEXF carry (default: today)."""
     if fmt not in EXPORT_FORMATS:
         raise KgError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
     if fmt == "csv":
         if out is None:
             raise KgError("csv export writes two files (nodes.csv, edges.csv): give a folder as `out`")
         return export_csv(store, out, force)
-    data = export_bytes(store, fmt)
     if out is None:
-        return data
+        return export_bytes(store, fmt, as_of)
+    # Before the work: a graph export runs the analysis, which a refused target would waste.
     check_target(out, force)
-    atomic_write(out, data)
+    atomic_write(out, export_bytes(store, fmt, as_of))
     return [out]
 
 
-def export_bytes(store: Store, fmt: str) -> bytes:
+def export_bytes(store: Store, fmt: str, as_of: str | None = None) -> bytes:
     if fmt == "ttl":
         return serialize_turtle(store.triples())
     if fmt == "nt":
@@ -349,51 +363,206 @@ def export_bytes(store: Store, fmt: str) -> bytes:
         return ("\n".join(sorted(lines)) + "\n").encode("utf-8") if lines else b""
     if fmt == "jsonld":
         return ox.serialize(sorted(store.triples(), key=str), format=ox.RdfFormat.JSON_LD)
-    return network_xml(store, fmt)
+    return network_xml(store, fmt, as_of)
 
 
-def network_xml(store: Store, fmt: str) -> bytes:
-    """GraphML or GEXF of the projection, for Gephi and Cytoscape, attributes included."""
-    import io
+GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
 
+
+def network_xml(store: Store, fmt: str, as_of: str | None = None) -> bytes:
+    """GraphML or GEXF of the projection, for Gephi and Cytoscape.
+
+    Nodes and edges are those of every date (``whole_network``); GEXF gives each its lifetime
+    as a time interval (``start``/``end``, dynamic mode), so Gephi's timeline shows who takes
+    part when. ``pagerank``, ``impact`` and ``chokepoint`` describe one day, ``as_of`` (default:
+    today, as `kg analyze` without --as-of): the numbers `kg analyze centrality` and `kg analyze
+    chokepoints` give for it. A node that does not take part that day has 0.0 and no chokepoint.
+    The day is named in the file: GraphML's graph attribute ``as_of``, GEXF's meta description.
+    See ``flat`` for how attributes are typed and dates written.
+    """
     import networkx as nx
 
-    net = flat(whole_network(store))
+    graph = query_graph(store)
+    net = flat(whole_network(store, graph))
+    when = date_literal(as_of or datetime.date.today().isoformat(), "`as_of`").value
+    dated = project(graph, Filters(as_of=when))
+    add_analysis(net, dated)
+    net.graph["as_of"] = dated.graph["as_of"]
     buffer = io.BytesIO()
     if fmt == "graphml":
         nx.write_graphml(net, buffer, encoding="utf-8")
-    else:
-        nx.write_gexf(net, buffer, encoding="utf-8")
-    return buffer.getvalue()
+        return graphml_fixed(buffer.getvalue())
+    for _, _, key, data in net.edges(keys=True, data=True):
+        data["id"] = key  # the GEXF edge id: the link's IRI, not a counter
+    nx.write_gexf(net, buffer, encoding="utf-8")
+    return gexf_fixed(buffer.getvalue(), net.graph["as_of"])
 
 
-def whole_network(store: Store):
+def whole_network(store: Store, graph=None) -> nx.MultiDiGraph:
     """The projection across every date: exports show the whole history, not one day."""
 
-    return project(query_graph(store))
+    return project(query_graph(store) if graph is None else graph)
 
 
-def flat(net):
-    """A copy whose attributes are all strings, numbers or booleans, as GraphML and GEXF need."""
-    import json
+def add_analysis(net: nx.MultiDiGraph, dated: nx.MultiDiGraph) -> None:
+    """Give every node of ``net`` its PageRank, failure impact and chokepoint kinds in ``dated``.
 
+    ``impact`` is the score of the node's impact finding (participants that fall when it fails
+    alone), 0.0 without one. ``chokepoint`` holds the structural kinds (dominator, articulation
+    point, bridge, single source) joined by ';': the impact has its own column.
+    """
+    scores = centrality(dated).scores
+    impact: dict[str, float] = {}
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for finding in chokepoints(dated):
+        if finding.kind == "impact":
+            impact[finding.node] = float(finding.score)
+        else:
+            kinds[finding.node].add(finding.kind)
+    for name, data in net.nodes(data=True):
+        data["pagerank"] = float(scores.get(name, {}).get("pagerank", 0.0))
+        data["impact"] = impact.get(name, 0.0)
+        data["chokepoint"] = ";".join(sorted(kinds.get(name, ())))
+
+
+# Dates kg stores at the precision written (2016, 2016-04 or 2016-04-08), and what the export
+# makes of them: the lifetime bounds as days, the others as written.
+LIFETIME_DATES = ("start", "end")
+WRITTEN_DATES = ("exit_date",)
+ISO_DATE = re.compile(r"\d{4}(-\d{2}){0,2}")
+
+
+def written_date(text: str) -> str:
+    """The ISO date as written, without the time zone an xsd:date may carry."""
+    match = ISO_DATE.match(text)
+    return match.group(0) if match else text
+
+
+def flat(net: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy whose attributes GraphML and GEXF readers take as they are.
+
+    Each attribute has one type across all nodes (and one across all edges): booleans stay
+    booleans, numbers are floats once any value is, anything else becomes text. Lists and
+    sets are sorted and joined with ';'; None and empty text are left out. ``start`` and
+    ``end`` are the first day of the period written (2016-04 -> 2016-04-01), as ``--as-of``
+    reads them, since GEXF's time intervals take only full dates; ``start_as_written`` and
+    ``end_as_written`` keep the precision the analyst gave, as ``exit_date`` does. Edges keep
+    the link's IRI as their key, written as the edge id.
+    """
     import networkx as nx
 
     def scalar(value):
-        if isinstance(value, (list, tuple)):
-            return " ".join(map(str, value))
-        if isinstance(value, (set, frozenset)):
-            return " ".join(sorted(map(str, value)))
+        if isinstance(value, (list, tuple, set, frozenset)):
+            # Sorted: a link's sources come in whatever order the backend groups them.
+            return ";".join(sorted(map(str, value)))
         if isinstance(value, dict):
             return json.dumps(value, sort_keys=True, ensure_ascii=False)
         return value
 
+    def attributes(data: dict) -> dict:
+        out = {}
+        for key, value in data.items():
+            value = scalar(value)
+            if value is None or value == "":
+                continue
+            if key in LIFETIME_DATES:
+                out[f"{key}_as_written"] = written_date(str(value))
+                value = day(out[f"{key}_as_written"])
+            elif key in WRITTEN_DATES:
+                value = written_date(str(value))
+            out[key] = value
+        return out
+
+    nodes = [(n, attributes(d)) for n, d in sorted(net.nodes(data=True))]
+    edges = [
+        (s, o, k, attributes(d))
+        for s, o, k, d in sorted(net.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
+    ]
+    one_type_each([d for _, d in nodes])
+    one_type_each([d for *_, d in edges])
     out = nx.MultiDiGraph()
-    for name, data in sorted(net.nodes(data=True)):
-        out.add_node(name, **{k: scalar(v) for k, v in data.items() if v is not None})
-    for s, o, key, data in sorted(net.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])):
-        out.add_edge(s, o, key=key, **{k: scalar(v) for k, v in data.items() if v is not None})
+    out.add_nodes_from(nodes)
+    out.add_edges_from(edges)
     return out
+
+
+def one_type_each(records: list[dict]) -> None:
+    """Convert, in place, each attribute's values to the one type all of them fit: a key that is
+    a number on one node and text on another would make Gephi drop or misread a column."""
+    types: dict[str, set[type]] = {}
+    for data in records:
+        for key, value in data.items():
+            types.setdefault(key, set()).add(type(value))
+    convert = {}
+    for key, found in types.items():
+        if found in ({bool}, {int}, {float}):
+            continue
+        if found <= {int, float}:
+            convert[key] = float
+        else:
+            convert[key] = lambda v: str(v).lower() if isinstance(v, bool) else str(v)
+    for data in records:
+        for key in data.keys() & convert.keys():
+            data[key] = convert[key](data[key])
+
+
+def graphml_fixed(data: bytes) -> bytes:
+    """networkx writes GraphML booleans as Python prints them (True); the format says true."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(data)
+    q = f"{{{GRAPHML_NS}}}"
+    booleans = {k.get("id") for k in root.iter(q + "key") if k.get("attr.type") == "boolean"}
+    for element in root.iter(q + "data"):
+        if element.get("key") in booleans and element.text:
+            element.text = element.text.strip().lower()
+    return xml_bytes(root, GRAPHML_NS)
+
+
+def gexf_fixed(data: bytes, as_of: str) -> bytes:
+    """Drop the ``networkx_key`` column networkx adds for a multigraph's keys (the edge id holds
+    the link already), and name the analysis day, which GEXF has no graph attribute for."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(data)
+    ns = root.tag[1:].split("}", 1)[0]
+    q = f"{{{ns}}}"
+    dropped = set()
+    for declared in root.iter(q + "attributes"):
+        for attribute in list(declared):
+            if attribute.get("title") == "networkx_key":
+                declared.remove(attribute)
+                dropped.add(attribute.get("id"))
+    for edge in root.iter(q + "edge"):
+        for values in edge.findall(q + "attvalues"):
+            for value in list(values):
+                if value.get("for") in dropped:
+                    values.remove(value)
+            if not len(values):
+                edge.remove(values)
+    meta = root.find(q + "meta")
+    if meta is None:
+        meta = ET.Element(q + "meta")
+        root.insert(0, meta)
+    description = ET.SubElement(meta, q + "description")
+    description.text = f"kg network projection; pagerank, impact and chokepoint as of {as_of} (as_of={as_of})"
+    return xml_bytes(root, ns)
+
+
+def xml_bytes(root, namespace: str) -> bytes:
+    """Serialize with the document's namespace as the default one, as networkx writes it:
+    ElementTree's own default_namespace refuses the formats' unqualified attributes."""
+    import xml.etree.ElementTree as ET
+
+    prefix = f"{{{namespace}}}"
+    for element in root.iter():
+        if element.tag.startswith(prefix):
+            element.tag = element.tag[len(prefix) :]
+    attributes = {"xmlns": namespace, **root.attrib}
+    root.attrib.clear()
+    root.attrib.update(attributes)
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def export_csv(store: Store, folder: Path, force: bool) -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -229,6 +230,193 @@ def test_graph_exports_carry_attributes(any_kg, tmp_path) -> None:
     edges = (tmp_path / "t" / "edges.csv").read_text(encoding="utf-8").splitlines()
     assert edges[0].startswith("link,source,target,predicate,chain,weight")
     assert len(edges) - 1 == links
+
+
+GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
+GEXF = "{http://www.gexf.net/1.2draft}"
+DATE = re.compile(r"^\d{4}(-\d{2}){0,2}$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_KEYS = {"start", "end", "start_as_written", "end_as_written", "exit_date"}
+
+
+def graphml_values(path: Path) -> tuple[dict, dict[str, dict[str, str]], list]:
+    """The keys of a GraphML file by id, each node's values by attribute name, and its edges."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    keys = {k.get("id"): k for k in root.iter(GRAPHML + "key")}
+    nodes = {
+        n.get("id"): {keys[d.get("key")].get("attr.name"): d.text or "" for d in n.iter(GRAPHML + "data")}
+        for n in root.iter(GRAPHML + "node")
+    }
+    return keys, nodes, list(root.iter(GRAPHML + "edge"))
+
+
+def test_graphml_opens_in_gephi_and_cytoscape(any_kg, tmp_path) -> None:
+    import xml.etree.ElementTree as ET
+
+    import igraph
+    import networkx as nx
+
+    out = tmp_path / "g.graphml"
+    assert any_kg("export", "graphml", "--out", str(out)).exit_code == 0
+    keys, nodes, edges = graphml_values(out)
+    declared = [(k.get("for"), k.get("attr.name")) for k in keys.values()]
+    assert len(declared) == len(set(declared))  # one key, so one type, per attribute
+    assert not {name for _, name in declared} & {"networkx_key", "key", "id"}
+    for data in ET.parse(out).getroot().iter(GRAPHML + "data"):
+        key = keys[data.get("key")]
+        text = data.text or ""
+        if key.get("attr.type") == "boolean":
+            assert text in ("true", "false"), (key.get("attr.name"), text)
+        elif key.get("attr.type") == "double":
+            float(text)
+        assert text not in ("True", "False", "None", "frozenset()", "[]"), key.get("attr.name")
+        if key.get("attr.name") in DATE_KEYS:
+            assert DATE.match(text), (key.get("attr.name"), text)
+        if key.get("attr.name") in ("start", "end", "as_of"):
+            assert DAY.match(text), (key.get("attr.name"), text)
+    assert {"as_of"} == {k.get("attr.name") for k in keys.values() if k.get("for") == "graph"}
+    assert all({"pagerank", "impact", "chokepoint"} <= set(values) for values in nodes.values())
+    tmall = nodes[CBR + "tmall-global"]
+    assert tmall["label"] == "Tmall Global" and tmall["label_zh"] == "天猫国际"
+    assert float(tmall["pagerank"]) > 0 and float(tmall["impact"]) >= 0
+    assert tmall["start"] == "2014-02-19" and tmall["placeholder"] == "false"
+    ids = [e.get("id") for e in edges]  # the link's IRI, not networkx's key
+    assert len(set(ids)) == len(ids) and all(i.startswith(CBR + "link-") for i in ids)
+    back = nx.read_graphml(out)
+    assert back.nodes[CBR + "tmall-global"]["placeholder"] is False
+    assert isinstance(back.nodes[CBR + "tmall-global"]["pagerank"], float)
+    assert DAY.match(back.graph["as_of"])
+    again = igraph.Graph.Read_GraphML(str(out))
+    assert (again.vcount(), again.ecount()) == (len(nodes), len(edges))
+    assert again.vs.find(id=CBR + "tmall-global")["label"] == "Tmall Global"
+    assert again["as_of"] == back.graph["as_of"]
+
+
+def test_gexf_opens_in_gephi_with_lifetimes(any_kg, tmp_path) -> None:
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
+    out = tmp_path / "g.gexf"
+    assert any_kg("export", "gexf", "--out", str(out)).exit_code == 0
+    root = ET.parse(out).getroot()
+    graph = root.find(GEXF + "graph")
+    assert (graph.get("mode"), graph.get("timeformat")) == ("dynamic", "date")
+    declared = {}
+    for attributes in graph.iter(GEXF + "attributes"):
+        for attribute in attributes:
+            title = (attributes.get("class"), attribute.get("title"))
+            assert title not in declared  # one declaration, so one type, per attribute
+            declared[title] = attribute
+    titles = {title for _, title in declared}
+    assert "networkx_key" not in titles and "key" not in titles
+    by_id = {(c, a.get("id")): a for (c, _), a in declared.items()}
+
+    def values(element, kind: str) -> dict[str, str]:
+        return {
+            by_id[(kind, v.get("for"))].get("title"): v.get("value") for v in element.iter(GEXF + "attvalue")
+        }
+
+    nodes = {n.get("id"): n for n in graph.iter(GEXF + "node")}
+    edges = list(graph.iter(GEXF + "edge"))
+    for kind, elements in (("node", nodes.values()), ("edge", edges)):
+        for element in elements:
+            for title, value in values(element, kind).items():
+                if declared[(kind, title)].get("type") == "boolean":
+                    assert value in ("true", "false"), (title, value)
+                if title in DATE_KEYS:
+                    assert DATE.match(value), (title, value)
+            for bound in ("start", "end"):
+                if element.get(bound) is not None:
+                    assert DAY.match(element.get(bound)), element.get(bound)
+            written = values(element, kind).get("start_as_written")
+            if written:  # every dated node and link takes part from the first day written
+                assert element.get("start") == (written + "-01-01"[len(written) - 4 :])[:10]
+    tmall = nodes[CBR + "tmall-global"]
+    assert (tmall.get("label"), tmall.get("start"), tmall.get("end")) == ("Tmall Global", "2014-02-19", None)
+    assert values(tmall, "node")["label_zh"] == "天猫国际"
+    assert float(values(tmall, "node")["pagerank"]) > 0 and float(values(tmall, "node")["impact"]) >= 0
+    # Mi Tao went live in March 2014 and closed in February 2016, months only in the sources.
+    mi_tao = nodes[CBR + "mi-tao"]
+    assert (mi_tao.get("start"), mi_tao.get("end")) == ("2014-03-01", "2016-02-01")
+    assert values(mi_tao, "node")["start_as_written"] == "2014-03"
+    assert values(mi_tao, "node")["exit_date"] == "2016-02"
+    assert any(e.get("start") for e in edges)
+    assert len({e.get("id") for e in edges}) == len(edges) and all(e.get("id").startswith(CBR) for e in edges)
+    description = root.find(GEXF + "meta").find(GEXF + "description").text
+    as_of = re.search(r"as_of=(\d{4}-\d{2}-\d{2})", description).group(1)
+    back = nx.read_gexf(out)
+    assert back.nodes[CBR + "tmall-global"]["start"] == "2014-02-19"
+    assert back.has_edge(CBR + "amazon", CBR + "tmall-global", key=CBR + "link-amazon-sellson-tmall-global")
+    assert all("networkx_key" not in d for *_, d in back.edges(data=True))
+    assert DAY.match(as_of)
+
+
+def test_graph_exports_carry_the_analysis_of_their_day(kg, tmp_path) -> None:
+    """pagerank and impact are what `kg analyze` reports for the day the file names."""
+    import networkx as nx
+
+    out = tmp_path / "g.graphml"
+    assert kg("export", "graphml", "--out", str(out)).exit_code == 0
+    _, nodes, _ = graphml_values(out)
+    as_of = nx.read_graphml(out).graph["as_of"]
+    ranked = json.loads(
+        kg("analyze", "centrality", "--as-of", as_of, "--format", "json", "--top", "0").output
+    )
+    assert ranked["as_of"] == as_of
+    for row in ranked["nodes"]:
+        assert float(nodes[row["node"]]["pagerank"]) == pytest.approx(row["pagerank"])
+    findings = json.loads(
+        kg("analyze", "chokepoints", "--as-of", as_of, "--format", "json", "--top", "0").output
+    )
+    impacts = {f["node"]: f["score"] for f in findings if f["kind"] == "impact"}
+    assert impacts  # the bundled data has nodes whose failure fells others
+    for node, values in nodes.items():
+        assert float(values["impact"]) == impacts.get(node, 0.0), node
+        kinds = {f["kind"] for f in findings if f["node"] == node and f["kind"] != "impact"}
+        assert set(filter(None, values["chokepoint"].split(";"))) == kinds, node
+
+
+def test_graph_exports_analyse_the_day_asked(store_path) -> None:
+    import networkx as nx
+
+    from kg.transfer import export_graph
+
+    data = export_graph(open_store(str(store_path)), "graphml", None, as_of="2015-06")
+    net = nx.parse_graphml(data.decode("utf-8"))
+    assert net.graph["as_of"] == "2015-06-01"
+    # The network of a day lacks what started later: it has no score, yet its column is there.
+    later = [n for n, d in net.nodes(data=True) if d.get("start", "") > "2015-06-01"]
+    assert later and all(net.nodes[n]["pagerank"] == 0.0 == net.nodes[n]["impact"] for n in later)
+    assert all(net.nodes[n]["chokepoint"] == "" for n in later)
+
+
+def test_flat_gives_each_attribute_one_type() -> None:
+    import networkx as nx
+
+    from kg.transfer import flat
+
+    net = nx.MultiDiGraph()
+    net.add_node("a", share=0.5, note=1.5, tags=["y", "x"], gone=None, start="2016", flag=True)
+    net.add_node("b", share=1, note="high", tags=frozenset({"z"}), label_zh="", flag=False)
+    net.add_edge("a", "b", key="link-1", weight=0.2, start="2016-04-08Z", roles=frozenset())
+    out = flat(net)
+    assert out.nodes["a"] == {
+        "share": 0.5,
+        "note": "1.5",
+        "tags": "x;y",
+        "start": "2016-01-01",
+        "start_as_written": "2016",
+        "flag": True,
+    }
+    assert out.nodes["b"] == {"share": 1.0, "note": "high", "tags": "z", "flag": False}
+    assert out.edges["a", "b", "link-1"] == {
+        "weight": 0.2,
+        "start": "2016-04-08",
+        "start_as_written": "2016-04-08",
+    }
 
 
 def test_export_refuses_to_overwrite_without_force(any_kg, tmp_path) -> None:
