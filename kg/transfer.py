@@ -52,7 +52,6 @@ RDF_FORMATS = {
     ".xml": ox.RdfFormat.RDF_XML,
     ".owl": ox.RdfFormat.RDF_XML,
 }
-EXPORT_FORMATS = ("ttl", "nt", "jsonld", "graphml", "gexf", "csv")
 ENTITY_COLUMNS = ("id", "type", "label", "source")
 LINK_COLUMNS = ("subject", "predicate", "object", "confidence", "source")
 Progress = Callable[[int], None]
@@ -340,30 +339,32 @@ def export_graph(
 ) -> list[Path] | bytes:
     """Write the store in ``fmt``; returns the files written, or the bytes when ``out`` is None.
     ``as_of`` is the day whose analysis GraphML and GEXF carry (default: today)."""
-    if fmt not in EXPORT_FORMATS:
-        raise KgError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
+    if fmt not in EXPORTS:
+        raise KgError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORTS)}")
     if fmt == "csv":
         if out is None:
             raise KgError("csv export writes two files (nodes.csv, edges.csv): give a folder as `out`")
         return export_csv(store, out, force)
     if out is None:
-        return export_bytes(store, fmt, as_of)
+        return EXPORTS[fmt](store, as_of)
     # Before the work: a graph export runs the analysis, which a refused target would waste.
     check_target(out, force)
-    atomic_write(out, export_bytes(store, fmt, as_of))
+    atomic_write(out, EXPORTS[fmt](store, as_of))
     return [out]
 
 
-def export_bytes(store: Store, fmt: str, as_of: str | None = None) -> bytes:
-    if fmt == "ttl":
-        return serialize_turtle(store.triples())
-    if fmt == "nt":
-        lines = ox.serialize(store.triples(), format=ox.RdfFormat.N_TRIPLES).decode("utf-8").split("\n")
-        lines = [line for line in lines if line]
-        return ("\n".join(sorted(lines)) + "\n").encode("utf-8") if lines else b""
-    if fmt == "jsonld":
-        return ox.serialize(sorted(store.triples(), key=str), format=ox.RdfFormat.JSON_LD)
-    return network_xml(store, fmt, as_of)
+def turtle_bytes(store: Store, as_of: str | None = None) -> bytes:
+    return serialize_turtle(store.triples())
+
+
+def ntriples_bytes(store: Store, as_of: str | None = None) -> bytes:
+    lines = ox.serialize(store.triples(), format=ox.RdfFormat.N_TRIPLES).decode("utf-8").split("\n")
+    lines = [line for line in lines if line]
+    return ("\n".join(sorted(lines)) + "\n").encode("utf-8") if lines else b""
+
+
+def jsonld_bytes(store: Store, as_of: str | None = None) -> bytes:
+    return ox.serialize(sorted(store.triples(), key=str), format=ox.RdfFormat.JSON_LD)
 
 
 GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
@@ -634,3 +635,14 @@ def copy_into(source_spec: str, target_spec: str) -> str:
     target = init_store(target_spec, empty=True)
     count = copy_store(source, target)
     return f"copied {count} triples from {source.location} to {target.location}"
+
+
+# One entry per export format: what it writes for a store (csv writes a folder, see export_csv).
+EXPORTS: dict[str, Callable[[Store, str | None], bytes] | None] = {
+    "ttl": turtle_bytes,
+    "nt": ntriples_bytes,
+    "jsonld": jsonld_bytes,
+    "graphml": lambda store, as_of=None: network_xml(store, "graphml", as_of),
+    "gexf": lambda store, as_of=None: network_xml(store, "gexf", as_of),
+    "csv": None,
+}

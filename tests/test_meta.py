@@ -38,3 +38,10 @@ def test_bundled_queries_parse_and_have_headers() -> None:
         for param in query.params:
             assert f"?{param.name}" in query.text
             assert "e.g." in param.description
+
+
+def test_every_export_format_has_its_command() -> None:
+    from kg.cli import export
+    from kg.transfer import EXPORTS
+
+    assert set(export.commands) == set(EXPORTS) | {"html"}
