@@ -48,8 +48,8 @@ def flagged(message: str, ctx: click.Context) -> str:
     return re.sub(r"`([a-z][a-z_]*)`", flag, message)
 
 
-class KgCommand(click.Command):
-    """Prints library errors as `Error: ...`, naming its own options, and exits 1."""
+class PrintsErrors:
+    """Prints library errors as `Error: ...`, naming the command's own options, and exits 1."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -59,15 +59,12 @@ class KgCommand(click.Command):
             ctx.exit(1)
 
 
-class KgGroup(click.Group):
+class KgCommand(PrintsErrors, click.Command):
+    pass
+
+
+class KgGroup(PrintsErrors, click.Group):
     command_class = KgCommand
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except KgError as exc:
-            click.echo(f"Error: {flagged(str(exc), ctx)}", err=True)
-            ctx.exit(1)
 
 
 KgGroup.group_class = KgGroup
