@@ -421,10 +421,14 @@ class KnowledgeGraph:
         return folder / "exports"
 
     def export_views(
-        self, out: str | Path = "exports", views: Sequence[str] | None = None, force: bool = False
+        self, out: str | Path | None = None, views: Sequence[str] | None = None, force: bool = False
     ) -> list[Path]:
-        """Write the offline HTML views into ``out``; returns the files written."""
-        return export_views(self.store, out, list(views) if views else None, force)
+        """Write the offline HTML views into ``out`` (default: ``exports_folder()``); returns
+        the files written."""
+        folder = Path(out) if out else self.exports_folder()
+        if folder is None:
+            raise KgError(f"{self.location} has no folder of yours to put views in; give a folder as `out`")
+        return export_views(self.store, folder, list(views) if views else None, force)
 
     # ------------------------------------------------------------ files
 

@@ -506,7 +506,7 @@ def export() -> None:
     help="index, ecosystem, trade, finance, logistics, regulation, dependencies, policy-2016, "
     "participants, or participants/<slug> (repeatable; default: all).",
 )
-@click.option("--out", default="exports", show_default=True, metavar="FOLDER", help="Folder to write into.")
+@click.option("--out", metavar="FOLDER", help="Folder to write into; default: exports/ beside the store.")
 @click.option("--force", is_flag=True, help="Replace files in the folder that kg did not write.")
 @click.pass_context
 def export_html(ctx: click.Context, views: tuple[str, ...], out: str, force: bool) -> None:
@@ -517,8 +517,9 @@ def export_html(ctx: click.Context, views: tuple[str, ...], out: str, force: boo
       kg export html --view ecosystem --view participants/tmall-global --out exports
     """
 
-    written = graph_of(ctx).export_views(out, views, force=force)
-    click.echo(f"wrote {len(written)} file(s) under {out}")
+    graph = graph_of(ctx)
+    written = graph.export_views(out, views, force=force)
+    click.echo(f"wrote {len(written)} file(s) under {out or graph.exports_folder()}")
 
 
 EXPORT_HELP = {
