@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
 from kg.resources import bundled_dataset
+
+T = TypeVar("T")
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], T]) -> T:
+    """``build(folder)`` run once per test run, for a fixture that takes tens of seconds and that
+    its tests only read. Under pytest-xdist each worker would build its own copy of a module
+    fixture; here the first worker to ask builds it in a folder all workers share, under a lock,
+    and the others wait for it and unpickle its result. If that build fails, the next one to ask
+    builds it again in a fresh folder, so a failure is reported where it happens."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's temp folder; each worker has its own below it
+    done = root / f"{name}.pickle"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        value = build(Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root)))
+        done.write_bytes(pickle.dumps(value))
+        return value
 
 
 @pytest.fixture

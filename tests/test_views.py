@@ -24,6 +24,7 @@ from kg.store import TurtleStore, open_store
 from kg.views import NODE_BUDGET, VIEW_NAMES, build_pages, export_views
 from kg.vocabulary import CBEC, vocabulary
 from tests.browser import browser, require_browser
+from tests.conftest import build_once
 from tests.graphs import turtle
 
 CBR = "https://w3id.org/cbec/resource/"
@@ -417,9 +418,13 @@ def synthetic_network(nodes: int, seed: int = 3):
 
 @pytest.fixture(scope="module")
 def large_page(tmp_path_factory) -> Path:
+    return build_once(tmp_path_factory, "large-page", write_large_page)
+
+
+def write_large_page(folder: Path) -> Path:
     net = synthetic_network(100_000)
     assert len(net) >= 100_000
-    path = tmp_path_factory.mktemp("large") / "ecosystem.html"
+    path = folder / "ecosystem.html"
     path.write_bytes(build_pages(net, ["ecosystem"])["ecosystem.html"])
     return path
 
