@@ -32,7 +32,7 @@ from click.testing import CliRunner
 
 from kg.cli import cli
 from kg.stores import TurtleStore, open_store
-from tests.conftest import snapshot
+from tests.conftest import build_once, snapshot
 from tests.test_store import WRITER
 
 CBR = "https://w3id.org/cbec/resource/"
@@ -933,11 +933,14 @@ finally:
 @pytest.fixture(scope="module")
 def big_imports(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, int, str]]:
     """A generated ~300k-triple file imported into a Turtle and an Oxigraph store at once, each
-    import in its own process measuring its peak memory."""
+    import in its own process measuring its peak memory. Each store is read by one test only."""
+    return build_once(tmp_path_factory, "big-imports", import_big_file)
+
+
+def import_big_file(folder: Path) -> dict[str, tuple[subprocess.CompletedProcess, int, str]]:
     from bench.generate import generate
     from kg.stores import init_store
 
-    folder = tmp_path_factory.mktemp("big")
     data = write(folder, "big.ttl", generate(BIG_TRIPLES))
     specs = {
         "turtle": str(folder / "store.ttl"),

@@ -260,7 +260,8 @@ def require_virtuoso() -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def virtuoso_server() -> Iterator[VirtuosoServer]:
-    """A running Virtuoso, shared by the whole session; stopped and removed at the end."""
+    """A running Virtuoso, shared by the whole session; stopped and removed at the end. Under
+    pytest-xdist each worker is a session and starts its own, on its own ports and folder."""
     server = VirtuosoServer(*require_virtuoso())
     try:
         start_with_retries(server)
