@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,7 +173,7 @@ class KnowledgeGraph:
     ) -> nx.MultiDiGraph:
         """The store as a MultiDiGraph of the world on ``as_of`` (default today), optionally one
         chain only (``logistics``, ``cbec:LogisticsChain``) and links of at least ``min_confidence``."""
-        day = date_literal(str(as_of or today()), "`as_of`").value
+        day = date_literal(day_of(as_of or today()), "`as_of`").value
         confidence = level(min_confidence, "`min_confidence`").value.rsplit("#", 1)[-1]
         name = chain_of(chain)
         filters = Filters(chains=frozenset({name}) if name else None, as_of=day, min_confidence=confidence)
@@ -442,7 +443,7 @@ class KnowledgeGraph:
         """The graph as ttl, nt, jsonld, graphml, gexf or csv: written to ``out`` (the files
         written are returned), else returned as bytes. GraphML and GEXF carry the analysis of
         ``as_of`` (default today) on every node."""
-        day = str(as_of) if as_of else None
+        day = day_of(as_of) if as_of else None
         return export_graph(self.store, fmt, Path(out) if out else None, force=force, as_of=day)
 
     def import_files(self, paths: Sequence[Path | str], progress: Callable[[int], None] | None = None):
@@ -483,6 +484,13 @@ def open(store: str | Path | None = None) -> KnowledgeGraph:  # noqa: A001 - kg.
     return KnowledgeGraph(open_store(store))
 
 
+def day_of(value: str | datetime.date) -> str:
+    """A date as kg reads it (YYYY-MM-DD, YYYY-MM or YYYY); a datetime counts by its day."""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, datetime.date) else str(value)
+
+
 def names(value: str | Sequence[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -493,10 +501,13 @@ def binding(value: Any) -> ox.NamedNode | ox.Literal:
         return value
     if isinstance(value, bool):
         return ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD_BOOLEAN))
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return ox.Literal(value)
+    if isinstance(value, float):
+        # As xsd:decimal, the type kg stores weights and shares in, so that 0.5 matches them.
+        return param_value(format(Decimal(repr(value)), "f"))
     if isinstance(value, datetime.date):
-        return date_literal(value.isoformat(), "date parameter")
+        return date_literal(day_of(value), "date parameter")
     return param_value(str(value))
 
 

@@ -8,6 +8,7 @@ before anything runs, so a query file cannot reach the network.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
@@ -102,8 +103,6 @@ def find_query(name_or_path: str) -> QueryFile:
     bundled = resource_dir("queries") / f"{name_or_path}.rq"
     if bundled.is_file():
         return read_query_file(bundled)
-    import difflib
-
     names = [q.name for q in bundled_queries()]
     near = difflib.get_close_matches(name_or_path, names, n=1)
     hint = f"; did you mean {near[0]}?" if near else "; `kg queries` lists them"
@@ -111,9 +110,12 @@ def find_query(name_or_path: str) -> QueryFile:
 
 
 def looks_like_sparql(text: str) -> bool:
-    """Query text rather than a name or a path: it has a group or starts with a query keyword."""
-    return (
-        "{" in text or re.match(r"\s*(PREFIX|BASE|SELECT|ASK|CONSTRUCT|DESCRIBE)\b", text, re.I) is not None
+    """Query text rather than a name or a path: it has a group, or a query keyword followed by
+    a space (``select-count.rq`` is a file, ``SELECT ?x ...`` a query)."""
+    if "{" in text or "\n" in text:
+        return True
+    return re.match(r"\s*(PREFIX|BASE|SELECT|ASK|CONSTRUCT|DESCRIBE)\s", text, re.I) is not None and not (
+        text.strip().endswith(".rq")
     )
 
 

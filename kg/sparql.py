@@ -90,10 +90,29 @@ def bind_values(text: str, substitutions: dict) -> str:
         return text
     names = " ".join(f"?{v.value}" for v in substitutions)
     terms = " ".join(str(t) for t in substitutions.values())
-    bare = blank_strings_and_comments(text)
-    where = re.search(r"\bWHERE\b", bare, re.IGNORECASE)
-    brace = bare.index("{", where.end() if where else 0)
+    brace = outer_group(text)
     return f"{text[: brace + 1]} VALUES ({names}) {{ ({terms}) }} {text[brace + 1 :]}"
+
+
+def outer_group(text: str) -> int:
+    """Where the query's own WHERE group opens: its first ``{`` at depth 0 (the WHERE keyword
+    is optional, and a subquery's WHERE comes later), or the second for a CONSTRUCT template."""
+    bare = blank_strings_and_comments(text)
+    opens = []
+    depth = 0
+    for at, char in enumerate(bare):
+        if char == "{":
+            if depth == 0:
+                opens.append(at)
+            depth += 1
+        elif char == "}":
+            depth -= 1
+    if not opens:
+        raise QueryError("the query has no { } group to bind values in")
+    short_construct = re.search(r"\bCONSTRUCT\s+WHERE\b", bare, re.IGNORECASE)
+    if query_form(text) == "CONSTRUCT" and not short_construct and len(opens) > 1:
+        return opens[1]
+    return opens[0]
 
 
 def blank_strings_and_comments(text: str) -> str:

@@ -184,3 +184,24 @@ def test_findings_do_not_depend_on_the_order_the_store_lists_its_triples() -> No
     with_ontology(second)
     answers = [[f.as_dict() for f in find(project(g), impacts=False)] for g in (first, second)]
     assert answers[0] == answers[1]
+
+
+def test_a_bridge_between_equal_halves_that_depend_on_each_other_holds_both() -> None:
+    """a2 -> a1 <-> b1 <- b2: the a1-b1 link joins two halves of one size that depend across it
+    both ways, so each half is cut off by it, whichever half the search reaches first."""
+    entities = {"a1": "Platform", "a2": "Platform", "b1": "Platform", "b2": "Platform"}
+    links = [
+        ("a2", "trafficFrom", "a1", 1.0, "High"),
+        ("a1", "trafficFrom", "b1", 1.0, "High"),
+        ("b1", "trafficFrom", "a1", 1.0, "High"),
+        ("b2", "trafficFrom", "b1", 1.0, "High"),
+    ]
+    seen = []
+    for order in (entities, dict(reversed(list(entities.items())))):
+        for ordered_links in (links, links[::-1]):
+            net = project(store(order, ordered_links))
+            seen.append(
+                sorted((f.node, tuple(f.participants)) for f in chokepoints(net) if f.kind == "bridge")
+            )
+    assert seen[0] == [(CBR + "a1", (CBR + "b1", CBR + "b2")), (CBR + "b1", (CBR + "a1", CBR + "a2"))]
+    assert all(s == seen[0] for s in seen)

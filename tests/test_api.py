@@ -73,6 +73,29 @@ def test_a_parameter_binds_a_variable_the_query_does_not_select(graph) -> None:
     text = "SELECT ?label WHERE { ?who rdfs:label ?label FILTER(lang(?label) = 'en') }"
     assert graph.query(text, who="cbr:mia").rows == [{"label": "Mia"}]
     assert graph.query(text, params=["who=cbr:mia"]).rows == [{"label": "Mia"}]
+    # No WHERE keyword, and a subquery with its own: the value binds the outer group.
+    nested = (
+        "SELECT ?label { ?who rdfs:label ?label FILTER(lang(?label) = 'en') "
+        "{ SELECT ?x WHERE { ?x a cbec:Platform } LIMIT 1 } }"
+    )
+    assert graph.query(nested, who="cbr:mia").rows == [{"label": "Mia"}]
+
+
+def test_python_values_bind_as_the_store_types_them(graph) -> None:
+    text = "SELECT ?link WHERE { ?link cbec:subject cbr:mia ; cbec:weight ?w }"
+    weights = graph.query("SELECT ?w WHERE { ?l cbec:subject cbr:mia ; cbec:weight ?w }").rows
+    weight = weights[0]["w"]
+    assert graph.query(text, w=weight).rows  # a float matches the stored xsd:decimal
+    moment = datetime.datetime(2016, 4, 8, 12, 30)
+    assert graph.network(as_of=moment).graph["as_of"] == "2016-04-08"
+
+
+def test_a_query_file_named_like_a_keyword_is_a_file(graph, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("select-count.rq").write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s a cbec:Platform }\n")
+    assert graph.query("select-count.rq").rows[0]["n"] > 0
+    with pytest.raises(kg.QueryError, match="no query file at ask.rq"):
+        graph.query("ask.rq")
 
 
 def test_the_library_accepts_compact_names_below_the_api_too(graph) -> None:

@@ -264,31 +264,40 @@ def structural_findings(net: nx.MultiDiGraph) -> list[Finding]:
                 )
         for a, b, small, whole in bridges:
             side = set(small)
-            dependent, provider = (a, b) if a in side else (b, a)
-            if len(side) * 2 == whole and not deps.has_edge(dependent, provider):
-                # Two halves of one size: neither is the smaller, so the half that depends across
-                # the tie is the one cut off (a choice by search order would not be the data's).
-                dependent, provider = provider, dependent
-                side = nx.node_connected_component(ties, dependent) - side
-            # Only a side that depends across the tie is cut off from its providers by it.
-            if not deps.has_edge(dependent, provider) or not candidate(net, provider):
-                continue
-            reach = dependents_within(deps, dependent, side) | {dependent}
-            held = sorted(n for n in reach if is_participant(net, n))
-            # A lone node on one link is single sourcing, not a part of the network cut off.
-            if held and len(side) > 1:
-                findings.append(
-                    Finding(
-                        provider,
-                        "bridge",
-                        float(len(held)),
-                        held,
-                        f"the {word(chain)} link {label(net, dependent)} -> {label(net, provider)} is the "
-                        f"only one joining {names(net, held)} to the rest of the {word(chain)} network",
-                        chain,
-                    )
-                )
+            inner, outer = (a, b) if a in side else (b, a)
+            parts = [(inner, outer, side)]
+            if len(side) * 2 == whole:
+                # Two halves of one size: neither is the smaller, so each half that depends
+                # across the tie is cut off by it (not the one the search happened to reach).
+                parts.append((outer, inner, nx.node_connected_component(ties, outer) - side))
+            for dependent, provider, part in parts:
+                finding = bridge_finding(net, deps, chain, dependent, provider, part)
+                if finding:
+                    findings.append(finding)
     return findings
+
+
+def bridge_finding(
+    net: nx.MultiDiGraph, deps: nx.DiGraph, chain: str, dependent: str, provider: str, side: set[str]
+) -> Finding | None:
+    """The finding of a bridge whose ``side`` (holding ``dependent``) is cut off from ``provider``."""
+    # Only a side that depends across the tie is cut off from its providers by it.
+    if not deps.has_edge(dependent, provider) or not candidate(net, provider):
+        return None
+    reach = dependents_within(deps, dependent, side) | {dependent}
+    held = sorted(n for n in reach if is_participant(net, n))
+    # A lone node on one link is single sourcing, not a part of the network cut off.
+    if not held or len(side) <= 1:
+        return None
+    return Finding(
+        provider,
+        "bridge",
+        float(len(held)),
+        held,
+        f"the {word(chain)} link {label(net, dependent)} -> {label(net, provider)} is the "
+        f"only one joining {names(net, held)} to the rest of the {word(chain)} network",
+        chain,
+    )
 
 
 def cut_structure(
