@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kg.api import KnowledgeGraph, Result, open
     from kg.errors import (
         KgError,
+        KgWarning,
         NotFoundError,
         ParseError,
         QueryError,
@@ -40,6 +41,7 @@ PUBLIC = {
     "Result": "kg.api",
     "open": "kg.api",
     "KgError": "kg.errors",
+    "KgWarning": "kg.errors",
     "NotFoundError": "kg.errors",
     "ParseError": "kg.errors",
     "QueryError": "kg.errors",
@@ -68,6 +70,7 @@ __all__ = [
     "Finding",
     "Findings",
     "KgError",
+    "KgWarning",
     "KnowledgeGraph",
     "NotFoundError",
     "ParseError",
