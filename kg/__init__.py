@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kg.api import KnowledgeGraph, Result, open
     from kg.errors import (
         KgError,
+        KgWarning,
         NotFoundError,
         ParseError,
         QueryError,
@@ -41,6 +42,7 @@ PUBLIC = {
     "Result": "kg.api",
     "open": "kg.api",
     "KgError": "kg.errors",
+    "KgWarning": "kg.errors",
     "NotFoundError": "kg.errors",
     "ParseError": "kg.errors",
     "QueryError": "kg.errors",
@@ -70,6 +72,7 @@ __all__ = [
     "Finding",
     "Findings",
     "KgError",
+    "KgWarning",
     "KnowledgeGraph",
     "NotFoundError",
     "ParseError",

@@ -13,8 +13,9 @@ this class: each command is one of its methods, printed.
 from __future__ import annotations
 
 import datetime
+import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,8 +39,17 @@ from kg.edits import (
     remove_entity,
     remove_link,
 )
-from kg.errors import KgError
-from kg.queries import QueryResult, describe, param_value, parse_param, run_query_text, stats
+from kg.errors import KgError, KgWarning
+from kg.lookup import index, labelled_description, labels, query_warnings, relabelled, resolve
+from kg.queries import (
+    QueryResult,
+    describe,
+    find_query,
+    param_value,
+    parse_param,
+    run_query_text,
+    stats,
+)
 from kg.resources import bundled_dataset
 from kg.stores import Store, open_store
 from kg.transfer import export_graph, import_files
@@ -55,9 +65,11 @@ if TYPE_CHECKING:
 @dataclass
 class Result:
     """A query's answer: ``rows`` as dicts of plain Python values (IRIs as strings, numbers,
-    dates), ``boolean`` for ASK, ``triples`` for CONSTRUCT and DESCRIBE."""
+    dates), ``boolean`` for ASK, ``triples`` for CONSTRUCT and DESCRIBE; ``warnings`` for
+    names in the query or its parameters that match nothing (each also a ``KgWarning``)."""
 
     answer: QueryResult
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def variables(self) -> list[str]:
@@ -137,22 +149,59 @@ class KnowledgeGraph:
     # ------------------------------------------------------------ reading
 
     def query(
-        self, query: str, *, update: bool = False, params: Sequence[str] = (), **bindings: Any
+        self,
+        query: str,
+        *,
+        update: bool = False,
+        params: Sequence[str] = (),
+        lang: str | None = None,
+        **bindings: Any,
     ) -> Result:
         """Run a bundled query (by name), a ``.rq`` file or SPARQL text, binding any of its
         variables: ``participant="cbr:mi-tao"`` (numbers and dates as Python values or text), or
         ``params=["participant=cbr:mi-tao"]`` as the command line writes them. Updates run only
-        with ``update``."""
+        with ``update``.
+
+        With ``lang`` (``"zh"``), label columns hold labels in that language where the entity
+        has one: a column ``label`` the label of the nearest IRI to its left in the row, a
+        column ``xLabel`` that of column ``x``. An IRI bound or written in the query that
+        names nothing in the store gives a warning naming the closest known term."""
         bindings = {name: binding(value) for name, value in bindings.items()}
         bindings.update(parse_param(text) for text in params)
         answer = run_query_text(self.store, query, bindings, allow_update=update)
+        # Only a query that ran gets warnings: a refused one has its error to say.
+        found = query_warnings(self.store, find_query(query).text, bindings)
+        for line in found:
+            warnings.warn(line, KgWarning, stacklevel=2)
         if isinstance(answer, str):
-            return Result(QueryResult(["result"], [[ox.Literal(answer)]]))
-        return Result(answer)
+            return Result(QueryResult(["result"], [[ox.Literal(answer)]]), found)
+        if lang is not None:
+            answer = relabelled(answer, labels(self.store, lang))
+        return Result(answer, found)
 
-    def describe(self, name: str) -> dict:
-        """What the store says about one entity: its facts and its links in and out."""
-        return describe(self.store, name)
+    def describe(self, name: str, lang: str | None = None) -> dict:
+        """What the store says about one entity: its facts and its links in and out. ``name``
+        is an IRI, a prefixed name or the entity's label (English, Chinese or alternative);
+        with ``lang`` the entity and its link ends carry their labels in that language."""
+        description = describe(self.store, resolve(self.store, name))
+        return labelled_description(description, labels(self.store, lang)) if lang else description
+
+    def search(self, text: str, klass: str | None = None, limit: int | None = 20) -> list[dict]:
+        """Entities whose label (English or Chinese), alternative label or id matches ``text``,
+        best first: exact, prefix, word prefix, substring, then fuzzy; case, spaces and hyphens
+        aside. Each has its ``iri``, ``label``, ``label_zh``, ``class`` (most specific),
+        ``series`` and the name it ``matched`` by; ``klass`` keeps those of that class or its
+        subclasses; ``limit`` 0 or None lists all."""
+        return index(self.store).search(text, klass, limit)
+
+    def nearest(self, text: str) -> dict | None:
+        """The entity whose name is nearest to ``text`` of any class, however loosely (the "did
+        you mean" of a search that found nothing), or None."""
+        return index(self.store).nearest(text)
+
+    def labels(self, lang: str = "en") -> dict[str, str]:
+        """Every labelled IRI's label in ``lang``, falling back to English."""
+        return {iri: text.value for iri, text in labels(self.store, lang).items()}
 
     def stats(self) -> dict:
         """Triples, entities by class, links by chain, claims, sources, queries, scenarios."""

@@ -6,16 +6,19 @@ mistyped option cost click's start-up, not the whole library's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from kg import __version__
-from kg.errors import KgError
+from kg.errors import KgError, KgWarning
 
 if TYPE_CHECKING:
     from kg.api import KnowledgeGraph
@@ -48,12 +51,32 @@ def flagged(message: str, ctx: click.Context) -> str:
     return re.sub(r"`([a-z][a-z_]*)`", flag, message)
 
 
+@contextlib.contextmanager
+def warnings_printed(ctx: click.Context) -> Iterator[None]:
+    """Library warnings as `Warning: ...` lines on stderr, each as it is issued (so before the
+    results), naming the command's own options; other warnings as Python shows them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", KgWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            if issubclass(category, KgWarning):
+                click.echo(f"Warning: {flagged(str(message), ctx)}", err=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
 class PrintsErrors:
-    """Prints library errors as `Error: ...`, naming the command's own options, and exits 1."""
+    """Prints library errors as `Error: ...` and warnings as `Warning: ...`, naming the
+    command's own options; exits 1 on an error."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings_printed(ctx):
+                return super().invoke(ctx)
         except KgError as exc:
             click.echo(f"Error: {flagged(str(exc), ctx)}", err=True)
             ctx.exit(1)
@@ -77,6 +100,17 @@ def graph_of(ctx: click.Context) -> KnowledgeGraph:
     graph = open_graph(ctx.find_root().obj.get("store"))
     ctx.call_on_close(graph.close)
     return graph
+
+
+def lang_option(default: str | None, what: str):
+    """--lang en|zh: which language's labels ``what`` shows (Chinese falls back to English)."""
+    shown = f" (default: {default})" if default else ""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "zh"]),
+        default=default,
+        help=f"Labels in this language{shown}: {what}; zh falls back to English, e.g. --lang zh.",
+    )
 
 
 @click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -261,22 +295,55 @@ def remove_link(ctx: click.Context, subject: str, predicate: str, object: str) -
 
 
 @cli.command()
-@click.argument("iri")
+@click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@lang_option(None, "the entity's and its link ends' names beside their IRIs")
 @click.pass_context
-def show(ctx: click.Context, iri: str, fmt: str) -> None:
+def show(ctx: click.Context, name: str, fmt: str, lang: str | None) -> None:
     """Show what the graph says about one entity: facts, links and claims.
+
+    NAME is an IRI or prefixed name, or the entity's label in English or Chinese or one of its
+    alternative labels (any case); a label two entities share lists both.
 
     \b
     Example:
       kg show cbr:mi-tao
+      kg show "Tmall Global" --lang zh
+      kg show 天猫国际
     """
     from kg.queries import describe_text
 
-    description = graph_of(ctx).describe(iri)
+    description = graph_of(ctx).describe(name, lang=lang)
     click.echo(
         json.dumps(description, ensure_ascii=False, indent=2) if fmt == "json" else describe_text(description)
     )
+
+
+@cli.command()
+@click.argument("text")
+@click.option(
+    "--class", "klass", metavar="CLASS", help="Only this class and its subclasses, e.g. cbec:Platform."
+)
+@click.option("--limit", default=20, show_default=True, help="How many entities to list (0: all), e.g. 5.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@lang_option("en", "the label column")
+@click.pass_context
+def search(ctx: click.Context, text: str, klass: str | None, limit: int, fmt: str, lang: str) -> None:
+    """Find entities by name: English or Chinese label, alternative label or id, best first.
+
+    Exact matches come first, then names starting with TEXT, then names with a word starting
+    with it, then names containing it, then near spellings; case, spaces and hyphens do not
+    count, so "tmall global", "tmall-global" and "Tmall" all find Tmall Global.
+
+    \b
+    Example:
+      kg search tmall
+      kg search 天猫 --lang zh
+      kg search bonded --class cbec:Zone --limit 5 --format json
+    """
+    from kg import reports
+
+    click.echo(reports.search_report(graph_of(ctx), text, klass=klass, limit=limit, fmt=fmt, lang=lang))
 
 
 @cli.command()
@@ -284,20 +351,30 @@ def show(ctx: click.Context, iri: str, fmt: str) -> None:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind a variable (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table")
 @click.option("--update", is_flag=True, help="Allow a SPARQL update to change the store.")
+@lang_option(
+    None,
+    "a column named label takes the label of the nearest IRI to its left in the row, a column "
+    "xLabel that of column x (default: as the query gives them)",
+)
 @click.pass_context
-def query(ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, update: bool) -> None:
+def query(
+    ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, update: bool, lang: str | None
+) -> None:
     """Run a bundled query by name, or a .rq file by path.
 
     Values given with --param are bound to the query's variables, never pasted into it:
     cbr:x or <https://...> is an IRI; 42, 0.5 and 2016-04-08 are numbers and dates;
-    anything else is a string.
+    anything else is a string. An IRI bound or written in the query that names nothing in the
+    store (a cbec: term the ontology does not declare) gets a warning with the closest known
+    name; the query still runs.
 
     \b
     Example:
       kg query dependencies-of --param participant=cbr:mi-tao --format json
+      kg query competitors-of --param participant=cbr:jd-worldwide --lang zh
     """
 
-    result = graph_of(ctx).query(query, update=update, params=params)
+    result = graph_of(ctx).query(query, update=update, params=params, lang=lang)
     click.echo(result.render(fmt), nl=fmt in ("table", "json"))
 
 
@@ -380,18 +457,22 @@ def analyze() -> None:
 @click.option("--chain", help="Only this chain, e.g. cbec:LogisticsChain.")
 @click.option("--top", default=15, show_default=True, help="How many nodes to list.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@lang_option("en", "the label column of the table and CSV")
 @filter_options
 @click.pass_context
-def analyze_centrality(ctx: click.Context, chain: str | None, top: int, fmt: str, **filters) -> None:
+def analyze_centrality(
+    ctx: click.Context, chain: str | None, top: int, fmt: str, lang: str, **filters
+) -> None:
     """Weighted degree, PageRank, betweenness, harmonic closeness and Katz.
 
     \b
     Example:
       kg analyze centrality --chain cbec:LogisticsChain --top 10
+      kg analyze centrality --lang zh
     """
     from kg import reports
 
-    click.echo(reports.centrality_report(graph_of(ctx), chain=chain, top=top, fmt=fmt, **filters))
+    click.echo(reports.centrality_report(graph_of(ctx), chain=chain, top=top, fmt=fmt, lang=lang, **filters))
 
 
 def sampling_options(command):
@@ -414,6 +495,7 @@ def sampling_options(command):
 @click.option("--top", default=20, show_default=True, help="How many findings to list (0: all).")
 @click.option("--threshold", type=float, help="Failure threshold of the impact ranking (default 0.5).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@lang_option("en", "the name of each finding's node in the table")
 @sampling_options
 @filter_options
 @click.pass_context
@@ -424,6 +506,7 @@ def analyze_chokepoints(ctx: click.Context, sources, targets, **options) -> None
     \b
     Example:
       kg analyze chokepoints --chain cbec:LogisticsChain --as-of 2016-04-08 --top 10
+      kg analyze chokepoints --top 5 --lang zh
     """
     from kg import reports
 

@@ -1,4 +1,5 @@
-"""Errors the library raises. The CLI prints them as ``Error: <message>``.
+"""Errors the library raises, and the warnings it issues. The CLI prints them as
+``Error: <message>`` and ``Warning: <message>``.
 
 Every message names the file, term or line at fault and the next step to take.
 """
@@ -38,3 +39,8 @@ class QueryError(KgError):
 
 class NotFoundError(KgError):
     """The entity or link named does not exist in the store."""
+
+
+class KgWarning(UserWarning):
+    """Something a user probably did not mean, that does not stop the command: a name in a
+    query that matches nothing in the store."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError, TermError, ValueFormatError
+from kg.errors import QueryError, ValueFormatError
 from kg.formats import table_text
 from kg.resources import resource_dir
 from kg.sparql import bind_values, check_query_safety
@@ -383,14 +383,10 @@ def stats_text(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def describe(store: Store, iri: str) -> dict:
-    """Everything the graph says about one entity: facts, links out and in, claims."""
-    entity = node(iri)
+def describe(store: Store, entity: ox.NamedNode) -> dict:
+    """Everything the graph says about one entity (found by ``kg.lookup.resolve``): facts,
+    links out and in, claims."""
     graph = query_graph(store)
-    if not run_sparql(graph, "ASK { ?e ?p ?o }", {"e": entity}).boolean:
-        raise TermError(
-            f"{compact(entity)} is not in the store; `kg query entities-without-links` lists entities"
-        )
     bind = {"e": entity}
     facts = run_sparql(
         graph,
@@ -445,7 +441,8 @@ def link_row(row: list) -> dict:
 
 def describe_text(description: dict) -> str:
     """`kg show` output: the entity's facts, then its links, then the claims about it."""
-    lines = [compact(description["iri"])]
+    label = f"  {description['label']}" if description.get("label") else ""
+    lines = [compact(description["iri"]) + label]
     lines += [f"  {p:<22} {o}" for p, o in description["facts"]]
     for title, key, end in (
         ("depends on / links to", "links_out", "object"),
@@ -457,9 +454,10 @@ def describe_text(description: dict) -> str:
         for r in rows:
             weight = f" w={r['weight']:g}" if r["weight"] is not None else ""
             crit = f" {r['criticality'].removeprefix('cbec:').lower()}" if r["criticality"] else ""
+            named = f" ({r[end + '_label']})" if r.get(end + "_label") else ""
             lines.append(
                 f"  [{r['chain'].removeprefix('cbec:').removesuffix('Chain').lower()}] "
-                f"{r['predicate']} {r[end]}{weight}{crit} "
+                f"{r['predicate']} {r[end]}{named}{weight}{crit} "
                 f"(confidence {r['confidence'].removeprefix('cbec:').lower()}; {', '.join(r['sources'])})"
             )
     if description["claims"]:

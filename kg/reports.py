@@ -59,10 +59,55 @@ def main_report(graph: KnowledgeGraph, exports: str | Path | None = None) -> tup
     return "\n".join(sections), report.conforms
 
 
-def centrality_report(
-    graph: KnowledgeGraph, chain: str | None = None, top: int = 15, fmt: str = "table", **options
+def node_label(net, n: str, lang: str = "en") -> str:
+    """A network node's label in ``lang`` (its ``label_<lang>`` attribute), else in English."""
+    data = net.nodes[n]
+    return (data.get(f"label_{lang}") if lang != "en" else None) or data["label"]
+
+
+def search_report(
+    graph: KnowledgeGraph,
+    text: str,
+    klass: str | None = None,
+    limit: int = 20,
+    fmt: str = "table",
+    lang: str = "en",
 ) -> str:
-    """`kg analyze centrality`: the top nodes by PageRank with every measure."""
+    """`kg search`: the entities that match, best first, or the nearest name when none does.
+    The ``label`` column is in ``lang`` (English where the entity has no such label), the
+    other language's label beside it."""
+    found = graph.search(text, klass=klass, limit=limit)
+    if fmt == "json":
+        return json.dumps(found, ensure_ascii=False, indent=2)
+    if not found:
+        near = graph.nearest(text)
+        hint = f" Did you mean {near['label']} ({near['iri']})?" if near else ""
+        return f"No entity matches '{text}'.{hint}"
+    other = "label_en" if lang == "zh" else "label_zh"
+    header = ["iri", "label", other, "class", "series"]
+    body = [
+        [
+            e["iri"],
+            (e["label_zh"] or e["label"]) if lang == "zh" else e["label"],
+            e["label"] if lang == "zh" else e["label_zh"],
+            e["class"] or "",
+            e["series"] or "",
+        ]
+        for e in found
+    ]
+    return table_text(header, body)
+
+
+def centrality_report(
+    graph: KnowledgeGraph,
+    chain: str | None = None,
+    top: int = 15,
+    fmt: str = "table",
+    lang: str = "en",
+    **options,
+) -> str:
+    """`kg analyze centrality`: the top nodes by PageRank with every measure; the table's and
+    the CSV's labels in ``lang``."""
     result = graph.centrality(chain=chain, **options)
     net = result.net
     rows = result.ranked("pagerank", top)
@@ -78,7 +123,7 @@ def centrality_report(
             indent=2,
         )
     header = ["node", "label", *MEASURES]
-    body = [[compact(n), net.nodes[n]["label"], *(f"{s[m]:.4f}" for m in MEASURES)] for n, s in rows]
+    body = [[compact(n), node_label(net, n, lang), *(f"{s[m]:.4f}" for m in MEASURES)] for n, s in rows]
     if fmt == "csv":
         return csv_text(header, [[n, lbl, *vals] for (n, _), (_, lbl, *vals) in zip(rows, body, strict=True)])
     notes = [f"{m}: {how}" for m, how in sorted(result.method.items())]
@@ -88,9 +133,11 @@ def centrality_report(
     )
 
 
-def chokepoints_report(graph: KnowledgeGraph, top: int = 20, fmt: str = "table", **options) -> str:
+def chokepoints_report(
+    graph: KnowledgeGraph, top: int = 20, fmt: str = "table", lang: str = "en", **options
+) -> str:
     """`kg analyze chokepoints`: the failure impact ranking, then the structural findings, each
-    with the participants it holds and why."""
+    with the participants it holds and why; each finding's node named in ``lang``."""
     findings = graph.chokepoints(**options)
     net = findings.net
     as_of, chain_name = net.graph["as_of"], net.graph.get("chain")
@@ -100,7 +147,7 @@ def chokepoints_report(graph: KnowledgeGraph, top: int = 20, fmt: str = "table",
     lines = [f"As of {as_of}" + (f", {chain_name} only" if chain_name else "") + ":"]
     for f in shown:
         score = f"{f.score:>6.2f}" if f.probability is not None else f"{f.score:>4.0f}  "
-        lines.append(f"{score}  {f.kind:<18} {net.nodes[f.node]['label']} ({compact(f.node)}) [{f.chain}]")
+        lines.append(f"{score}  {f.kind:<18} {node_label(net, f.node, lang)} ({compact(f.node)}) [{f.chain}]")
         lines.append(f"        {f.reason}")
     lines += [f"Note: {n}" for n in findings.notes]
     lines.append(f"\n{len(shown)} of {len(findings)} findings on {len(net)} nodes.")

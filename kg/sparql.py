@@ -118,3 +118,30 @@ def outer_group(text: str) -> int:
 def blank_strings_and_comments(text: str) -> str:
     """The query with strings, IRIs and comments replaced by spaces of the same length."""
     return STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group(0)), text)
+
+
+# A prefixed name: PN_PREFIX ':' PN_LOCAL, neither ending in a dot (that ends the triple).
+PREFIXED_NAME = re.compile(r"(?<![\w?$:.-])([A-Za-z](?:[\w.-]*[\w-])?)?:([\w-](?:[\w.-]*[\w-])?)")
+PREFIX_DECLARATION = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*|):\s*<([^<>\"{}|^`\\\s]*)>", re.IGNORECASE)
+
+
+def written_terms(query: str) -> list[tuple[str | None, str]]:
+    """The terms a query writes outside strings and comments, in order: (prefix, local name)
+    for a prefixed name, (None, IRI) for an IRI written in full. A name with a backslash
+    escape is left out: its spelling is not its IRI."""
+    found: list[tuple[int, str | None, str]] = []
+    for match in STRINGS_AND_COMMENTS.finditer(query):
+        if match.group(0).startswith("<"):
+            found.append((match.start(), None, match.group(0)[1:-1]))
+    # Blanked to the same length, so that positions (and the escapes after a name) still line up.
+    bare = STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group(0)), query)
+    for match in PREFIXED_NAME.finditer(bare):
+        if query[match.end() : match.end() + 1] != "\\":
+            found.append((match.start(), match.group(1) or "", match.group(2)))
+    return [(prefix, term) for _, prefix, term in sorted(found, key=lambda f: f[0])]
+
+
+def prefix_declarations(query: str) -> dict[str, str]:
+    """The prefixes a query declares itself (PREFIX p: <iri>), outside strings and comments."""
+    kept = STRINGS_AND_COMMENTS.sub(lambda m: m.group(0) if m.group(0).startswith("<") else " ", query)
+    return {prefix: iri for prefix, iri in PREFIX_DECLARATION.findall(kept)}
