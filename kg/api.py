@@ -55,7 +55,7 @@ from kg.stores import Store, open_store
 from kg.transfer import export_graph, import_files
 from kg.validation import Report, validate_store
 from kg.views.export import export_views
-from kg.vocabulary import compact, date_literal, level, plain_value
+from kg.vocabulary import XSD, compact, date_literal, level, plain_value
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -549,7 +549,7 @@ def binding(value: Any) -> ox.NamedNode | ox.Literal:
     if isinstance(value, (ox.NamedNode, ox.Literal)):
         return value
     if isinstance(value, bool):
-        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD_BOOLEAN))
+        return ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD + "boolean"))
     if isinstance(value, int):
         return ox.Literal(value)
     if isinstance(value, float):
@@ -558,9 +558,6 @@ def binding(value: Any) -> ox.NamedNode | ox.Literal:
     if isinstance(value, datetime.date):
         return date_literal(day_of(value), "date parameter")
     return param_value(str(value))
-
-
-XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 
 def value_range(value, parts: int, what: str) -> tuple[float, ...] | None:
