@@ -7,12 +7,13 @@ Articulation points and bridges come from one linear depth-first search (``cut_s
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kg.analysis.network import chain_of, local, resolve_nodes
 from kg.analysis.simulation import (
     DEFAULT_THRESHOLD,
+    Outcome,
     Shock,
     World,
     can_topple,
@@ -38,6 +39,8 @@ class Finding:
     chain: str
     probability: dict[str, float] | None = None
     losses: float = 0.0
+    # The whole cascade, explained (impact findings asked for with ``explain``).
+    outcome: Outcome | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         out = {
@@ -116,21 +119,24 @@ def impact_findings(
     samples: int = 0,
     seed: int = 0,
     chain: str | None = None,
+    explain: bool = False,
 ) -> list[Finding]:
     """Failure impact: every node's failure simulated alone (who falls, in which round, through
-    which links); score = participants that fall, ties broken by the sum of their losses."""
+    which links); score = participants that fall, ties broken by the sum of their losses.
+    ``explain`` keeps each cascade with every failure's causes and links (what a view shows)."""
     world = World.of(net)
     findings = []
     for node in impact_candidates(world, net):
         if not samples and not can_topple(world, node, threshold):
             continue
-        outcome = impact(world, node, threshold, explain=False)
+        outcome = impact(world, node, threshold, explain=explain)
         failed = outcome.failed
         if not failed and not samples:
             continue
-        # Words only for the failures the reason names.
-        for f in failed[:REASON_NAMES]:
-            f.causes = outcome.state.causes(world.index[f.node], f.chain, f.round, threshold)
+        if not explain:
+            # Words only for the failures the reason names.
+            for f in failed[:REASON_NAMES]:
+                f.causes = outcome.state.causes(world.index[f.node], f.chain, f.round, threshold)
         iri = world.nodes[node]
         probability = None
         score = float(len(failed))
@@ -151,6 +157,7 @@ def impact_findings(
                 chain or max(set(chains), key=lambda c: (chains.count(c), c)),
                 probability,
                 round(sum(f.loss for f in failed), 4),
+                outcome if explain else None,
             )
         )
     return findings

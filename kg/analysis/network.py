@@ -322,3 +322,29 @@ def dependency_graph(net: nx.MultiDiGraph, chain: str | None = None) -> nx.DiGra
         for (s, o), (w, c) in strongest.items()
     )
     return collapsed
+
+
+def world_on(net: nx.MultiDiGraph, on: str) -> nx.MultiDiGraph:
+    """The world of one day cut from a projection of all dates, by the rules of ``Filters.as_of``:
+    what ``project(graph, Filters(as_of=on))`` gives, without querying the store again (the
+    views cut one world per month). A concept takes part while a link that takes part points at it."""
+    import networkx as nx
+
+    on = day(on)
+    world = nx.MultiDiGraph(as_of=on, absent={})
+    for n, d in net.nodes(data=True):
+        if d.get("top") == "Concept":
+            continue
+        if alive(d.get("start"), d.get("end"), on):
+            world.add_node(n, **d)
+        else:
+            world.graph["absent"][n] = (d.get("start"), d.get("end"))
+    for s, o, key, d in net.edges(keys=True, data=True):
+        if s not in world or not alive(d.get("start"), d.get("end"), on):
+            continue
+        if o not in world:
+            if net.nodes[o].get("top") != "Concept":
+                continue
+            world.add_node(o, **net.nodes[o])
+        world.add_edge(s, o, key=key, **d)
+    return world

@@ -156,6 +156,8 @@ class Failure:
     chain: str
     loss: float
     causes: list[str]
+    # The links that carried the loss (with ``explain``): what a view highlights.
+    links: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -227,6 +229,7 @@ def cascade(
     if explain:
         for failure in outcome.failed:
             failure.causes = state.causes(world.index[failure.node], failure.chain, failure.round, threshold)
+            failure.links = state.cause_links(world.index[failure.node], failure.chain, failure.round)
     return outcome
 
 
@@ -284,6 +287,10 @@ class Cascade:
             tolerance = threshold + (1.0 - threshold) * share
             causes.append(f"backing by {self.world.labels[owner]} (share {share:g}): tolerance {tolerance:g}")
         return causes
+
+    def cause_links(self, node: int, chain: str, number: int) -> list[str]:
+        facts = cause_facts(self.world, node, chain, self, self.supply_w, before=number)
+        return sorted({link for _, links in facts for link in links})
 
     def losses(self, node: int) -> dict[str, float]:
         return {
@@ -346,8 +353,15 @@ def why(
 ) -> list[str]:
     """The causes of a loss in one chain, in words: the hits, then the supply lost (before round
     ``before``, if given: a provider that fell later was no cause)."""
+    return [text for text, _ in cause_facts(world, node, chain, state, supply_w, before)]
+
+
+def cause_facts(
+    world: World, node: int, chain: str, state: Cascade, supply_w: list[float], before: int | None = None
+) -> list[tuple[str, list[str]]]:
+    """Each cause of a loss in one chain, in words, with the links that state it."""
     out = [
-        f"hit by {world.labels[fact.object]} through {fact.predicate} (intensity {intensity:g})"
+        (f"hit by {world.labels[fact.object]} through {fact.predicate} (intensity {intensity:g})", fact.links)
         for fact, intensity in state.hit_by.get(node, [])
         if fact.chain == chain
     ]
@@ -357,7 +371,10 @@ def why(
         late = before is not None and state.fell.get(fact.object, -1) >= before
         if d and fact.chain == chain and not late:
             out.append(
-                f"{fact.predicate} {world.labels[fact.object]} (weight {supply_w[f]:g} x damage {d:g})"
+                (
+                    f"{fact.predicate} {world.labels[fact.object]} (weight {supply_w[f]:g} x damage {d:g})",
+                    fact.links,
+                )
             )
     return out
 

@@ -13,7 +13,8 @@ from kg.analysis.chokepoints import chokepoints, is_participant
 from kg.analysis.network import Filters, dependency_graph, local, project
 from kg.analysis.scenarios import scenarios
 from kg.analysis.simulation import simulate
-from kg.views.style import CHOKEPOINT_MIN_SCORE, PARTICIPANT_PAGE_LIMIT
+from kg.views.style import CHOKEPOINT_MIN_SCORE, NODE_BUDGET, PARTICIPANT_PAGE_LIMIT, VIEW_SAMPLES
+from kg.views.worlds import Impacts, Timeline, impacts, timeline
 from kg.vocabulary import CBR, PREFIXES, SLUG, compact
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ class Context:
     findings: dict[str, list]
     pages: dict[str, str]
     top: float
+    line: Timeline
+    impacts: Impacts | None
 
     @classmethod
     def of(cls, net: nx.MultiDiGraph, facts: Facts) -> Context:
@@ -116,6 +119,7 @@ class Context:
         for finding in chokepoints(net, impacts=False):
             findings[finding.node].append(finding)
         people = [n for n in ranked if is_participant(net, n)][:PARTICIPANT_PAGE_LIMIT]
+        line = timeline(net)
         return cls(
             net=net,
             facts=facts,
@@ -124,6 +128,8 @@ class Context:
             findings=dict(findings),
             pages={n: slug_of(n) for n in sorted(people)},
             top=max(rank.values(), default=0.0) or 1.0,
+            line=line,
+            impacts=world_impacts(net, line),
         )
 
     def label(self, node: str) -> str:
@@ -131,6 +137,15 @@ class Context:
 
     def is_chokepoint(self, node: str) -> bool:
         return any(f.score >= CHOKEPOINT_MIN_SCORE for f in self.findings.get(node, []))
+
+
+def world_impacts(net: nx.MultiDiGraph, line: Timeline) -> Impacts | None:
+    """Each distinct world's failure impacts, sampled in the latest; None above the node budget,
+    where a cascade per node and world would keep the export waiting (`kg analyze chokepoints`
+    ranks them for one date)."""
+    if len(net) > NODE_BUDGET:
+        return None
+    return impacts(net, [line.days[m] for m in line.starts], samples=VIEW_SAMPLES, seed=0)
 
 
 def pagerank(net: nx.MultiDiGraph) -> dict[str, float]:

@@ -52,11 +52,13 @@ def build_pages(
             continue
         if name == "participants":
             for iri, slug in context.pages.items():
-                pages[f"participants/{slug}.html"] = render_view(participant_scene(context, iri))
+                pages[f"participants/{slug}.html"] = render_view(context, participant_scene(context, iri))
         elif name.startswith("participants/"):
-            pages[f"{name}.html"] = render_view(participant_scene(context, participant_of(context, name)))
+            pages[f"{name}.html"] = render_view(
+                context, participant_scene(context, participant_of(context, name))
+            )
         else:
-            pages[f"{name}.html"] = render_view(SCENES[name](context))
+            pages[f"{name}.html"] = render_view(context, SCENES[name](context))
     if "index" in names:
         pages["index.html"] = render_index(context)
     return dict(sorted(pages.items()))

@@ -31,9 +31,10 @@ def kind_color(kind: str) -> str:
     return SPARE_COLORS[int(hashlib.sha256(kind.encode("utf-8")).hexdigest(), 16) % len(SPARE_COLORS)]
 
 
-def node_item(context: Context, node: str, position: tuple[int, int], reduced: Reduced) -> dict:
+def node_item(context: Context, node: str, reduced: Reduced) -> NodeItem:
+    """A node as drawn, placed at the origin: the layout places it once its box is known."""
     if node in reduced.groups:
-        return group_item(context, node, position, reduced.groups[node])
+        return group_item(context, node, reduced.groups[node])
     data = context.net.nodes[node]
     kind, series = data["kind"], data["series"]
     rank = context.rank.get(node, 0.0)
@@ -44,8 +45,8 @@ def node_item(context: Context, node: str, position: tuple[int, int], reduced: R
         label_zh=data["label_zh"],
         kind=kind,
         series=series,
-        x=position[0],
-        y=position[1],
+        x=0,
+        y=0,
         size=round(8 + 30 * math.sqrt(rank / context.top), 1),
         shape=KIND_SHAPES.get(kind, "dot"),
         colors={"class": kind_color(kind), "series": SERIES_COLORS.get(series, kind_color(series))},
@@ -57,7 +58,7 @@ def node_item(context: Context, node: str, position: tuple[int, int], reduced: R
     )
 
 
-def group_item(context: Context, node: str, position: tuple[int, int], members: list[str]) -> dict:
+def group_item(context: Context, node: str, members: list[str]) -> NodeItem:
     net = context.net
     kinds = Counter(net.nodes[m]["kind"] for m in members)
     series = net.nodes[members[0]].get("series", "")
@@ -67,17 +68,15 @@ def group_item(context: Context, node: str, position: tuple[int, int], members: 
     return NodeItem(
         id=node,
         label=f"{name}: {len(members):,} more",
-        label_zh="",
         kind=kind,
         series=series,
-        x=position[0],
-        y=position[1],
+        x=0,
+        y=0,
         size=25.0,
         shape="box",
         colors={"class": kind_color(kind), "series": SERIES_COLORS.get(series, kind_color(series))},
         border=BORDER,
         border_width=2,
-        dashes=False,
         font_size=16,
         tip=(
             f"{len(members):,} nodes of {name} not drawn one by one (below the top by PageRank).\n"
@@ -105,7 +104,7 @@ def node_tip(context: Context, node: str, data: dict) -> str:
     return "\n".join(lines)
 
 
-def edge_item(context: Context, edge: Edge) -> dict:
+def edge_item(context: Context, edge: Edge) -> EdgeItem:
     u, v, key, d = edge
     weight = d["weight"]
     return EdgeItem(

@@ -101,39 +101,125 @@ def mean_angle(angles: list[float]) -> float:
     return math.atan2(sum(math.sin(a) for a in angles), sum(math.cos(a) for a in angles)) % (2 * math.pi)
 
 
-# A node's label box, about: labels wrap at 130 px and rarely run past four lines.
-LABEL_WIDTH, LABEL_HEIGHT = 120, 70
+# How a label is drawn (view.js draws the same): lines of at most about LABEL_CHARS
+# characters, broken between words only, each FONT_LINE font sizes high, under the node.
+LABEL_CHARS = 18
+FONT_LINE = 1.25
+LABEL_GAP = 4
+# Pixels kept free around each node and its label.
+MARGIN = 8
+CELL = 200
 NUDGES = [(0, 0)] + [
     (round(r * math.cos(2 * math.pi * k / 16)), round(r * math.sin(2 * math.pi * k / 16)))
-    for r in range(20, 4000, 20)
+    for r in range(16, 6000, 16)
     for k in range(16)
 ]
+Box = tuple[float, float, float, float]
 
 
-def declutter(positions: dict[str, tuple[int, int]], order: list[str]) -> dict[str, tuple[int, int]]:
-    """Nudge nodes, most important first, to the nearest spot where no label covers another.
+def wrap(label: str, limit: int = LABEL_CHARS) -> str:
+    """The label in lines of about ``limit`` characters, broken at spaces only: a word longer
+    than a line keeps a line of its own rather than being cut."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines) or label
 
-    Integer arithmetic on a grid of label-sized cells: cheap, and the same on every machine.
+
+def text_width(line: str, size: float) -> float:
+    """An upper estimate of a line's width in pixels: wide East Asian characters take a full
+    em, capitals and digits most of one, other Latin letters a little more than half."""
+    from unicodedata import east_asian_width
+
+    em = 0.0
+    for char in line:
+        if east_asian_width(char) in "WF":
+            em += 1.0
+        elif char == " ":
+            em += 0.32
+        elif char.isupper() or char.isdigit() or char in "mwMW@%&":
+            em += 0.74
+        else:
+            em += 0.6
+    return em * size
+
+
+def node_box(text: str, size: float, font: int, shape: str, border: int) -> Box:
+    """What a node covers around its centre: its shape and, under it (inside it for a box), its label."""
+    lines = text.split("\n")
+    width = max(text_width(line, font) for line in lines) + 6  # the white stroke round the text
+    height = len(lines) * font * FONT_LINE
+    if shape == "box":
+        half_w, half_h = width / 2 + 5 + border, height / 2 + 5 + border
+        return (-half_w, -half_h, half_w, half_h)
+    # vis-network draws triangles, stars, diamonds and hexagons a little past ``size``.
+    radius = size * (1.0 if shape in ("dot", "square") else 1.2) + border / 2
+    half_w = max(radius, width / 2)
+    return (-half_w, -radius, half_w, radius + LABEL_GAP + height)
+
+
+def declutter(
+    positions: dict[str, tuple[int, int]], order: list[str], boxes: dict[str, Box]
+) -> dict[str, tuple[int, int]]:
+    """Move nodes, most important first, to the nearest spot (on a spiral round where the
+    layout put them) where neither the node nor its label touches another's.
+
+    A hash of CELL-sized squares finds the neighbours, so each try looks at a few boxes only.
     """
-    cells: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    limit = LABEL_WIDTH**2 * LABEL_HEIGHT**2
+    cells: dict[tuple[int, int], list[Box]] = defaultdict(list)
 
-    def free(x: int, y: int) -> bool:
-        cx, cy = x // LABEL_WIDTH, y // LABEL_HEIGHT
-        for i in (cx - 1, cx, cx + 1):
-            for j in (cy - 1, cy, cy + 1):
-                for px, py in cells.get((i, j), ()):
-                    if (x - px) ** 2 * LABEL_HEIGHT**2 + (y - py) ** 2 * LABEL_WIDTH**2 < limit:
-                        return False
-        return True
+    def rect(node: str, x: int, y: int) -> Box:
+        left, top, right, bottom = boxes[node]
+        return (x + left - MARGIN / 2, y + top - MARGIN / 2, x + right + MARGIN / 2, y + bottom + MARGIN / 2)
+
+    def covered(box: Box):
+        for i in range(int(box[0] // CELL), int(box[2] // CELL) + 1):
+            for j in range(int(box[1] // CELL), int(box[3] // CELL) + 1):
+                yield (i, j)
+
+    def free(box: Box) -> bool:
+        return not any(
+            box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
+            for cell in covered(box)
+            for o in cells.get(cell, ())
+        )
 
     out = {}
     for node in order:
         x, y = positions[node]
-        spot = next(((x + dx, y + dy) for dx, dy in NUDGES if free(x + dx, y + dy)), (x, y))
-        cells[(spot[0] // LABEL_WIDTH, spot[1] // LABEL_HEIGHT)].append(spot)
+        spot = next(((x + dx, y + dy) for dx, dy in NUDGES if free(rect(node, x + dx, y + dy))), (x, y))
+        box = rect(node, *spot)
+        for cell in covered(box):
+            cells[cell].append(box)
         out[node] = spot
     return out
+
+
+def grid_below(
+    positions: dict[str, tuple[int, int]], lone: list[str], boxes: dict[str, Box]
+) -> tuple[dict[str, tuple[int, int]], tuple[int, int] | None]:
+    """The nodes linked to nothing, in a block of rows under the rest, and where its heading goes."""
+    if not lone:
+        return {}, None
+    rest = [(positions[n], boxes[n]) for n in positions]
+    left = min((x + b[0] for (x, _), b in rest), default=0.0)
+    right = max((x + b[2] for (x, _), b in rest), default=0.0)
+    bottom = max((y + b[3] for (_, y), b in rest), default=0.0)
+    cell_w = max(boxes[n][2] - boxes[n][0] for n in lone) + MARGIN
+    cell_h = max(boxes[n][3] - boxes[n][1] for n in lone) + MARGIN
+    columns = max(1, math.ceil(math.sqrt(len(lone))), int((right - left) // cell_w))
+    top = bottom + (3 * SPACING // 4 if rest else 0)
+    out = {}
+    for i, node in enumerate(lone):
+        row, column = divmod(i, columns)
+        out[node] = (
+            round(left + column * cell_w + cell_w / 2),
+            round(top + 40 + row * cell_h - boxes[node][1]),
+        )
+    return out, (round(left), round(top))
 
 
 def random_start(count: int) -> list[list[float]]:

@@ -66,11 +66,13 @@ def merge_edges(edges: list[Edge], target: dict[str, str]) -> list[Edge]:
         if a == u and b == v:
             kept.append((u, v, k, d))
         elif a != b:
-            merged[(a, b, d["chain"])].append(d)
-    for (a, b, chain), items in merged.items():
+            merged[(a, b, d["chain"])].append((k, d))
+    for (a, b, chain), pairs in merged.items():
+        items = [d for _, d in pairs]
         weight = sum(d["weight"] or 0.0 for d in items)
         data = link_data(f"{len(items):,} links", chain, weight, any(d["dependency"] for d in items))
         data["count"] = len(items)
         data["predicates"] = sorted({d["predicate"] for d in items})
+        data["keys"] = sorted(k for k, _ in pairs)
         kept.append((a, b, f"merged:{a}|{b}|{chain}", data))
     return kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import html
 import json
@@ -12,31 +13,31 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kg.analysis.simulation import DEFAULT_THRESHOLD
 from kg.errors import KgError
 from kg.views.context import Context
 from kg.views.items import filters
-from kg.views.model import Scene
+from kg.views.model import Scene, page_id
 from kg.views.style import ABOUT, TEMPLATES, TITLES, VIEW_NAMES
 
 if TYPE_CHECKING:
     import networkx as nx
 
 
-def script_json(data: dict[str, list]) -> str:
-    """JSON of lists, one item a line so that a change to one node is a one-line diff, escaped
-    so that it cannot end its <script> element nor break a line in older JavaScript."""
+def script_json(data: dict[str, object]) -> str:
+    """JSON of lists (and small values), one item a line so that a change to one node is a
+    one-line diff, escaped so that it cannot end its <script> element nor break a line in older
+    JavaScript."""
 
     def dumps(value: object) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
-    text = (
-        "{\n"
-        + ",\n".join(
-            f"{dumps(key)}:[\n" + ",\n".join(dumps(item) for item in items) + "\n]"
-            for key, items in sorted(data.items())
-        )
-        + "\n}"
-    )
+    def entry(key: str, value: object) -> str:
+        if not isinstance(value, list):
+            return f"{dumps(key)}:{dumps(value)}"
+        return f"{dumps(key)}:[\n" + ",\n".join(dumps(item) for item in value) + "\n]"
+
+    text = "{\n" + ",\n".join(entry(key, value) for key, value in sorted(data.items())) + "\n}"
     for char, escaped in (
         ("<", "\\u003c"),
         (">", "\\u003e"),
@@ -77,6 +78,12 @@ def vis_network() -> str:
     return text
 
 
+@cache
+def packed(text: str) -> str:
+    """``text`` gzipped (without a timestamp, so the bytes stay the same) in base64."""
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
+
+
 def version_key(name: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r"\d+", name))
 
@@ -89,31 +96,91 @@ def csp(*scripts: str) -> str:
     return f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'"
 
 
-def render_view(scene: Scene) -> bytes:
+def render_view(context: Context, scene: Scene) -> bytes:
     data = {
         "colorModes": [{"key": k, "label": label} for k, label in scene.color_modes],
         "edges": [e.as_json() for e in scene.edges],
         "filters": filters(scene),
         "legend": scene.legend,
         "nodes": [n.as_json() for n in scene.nodes],
+        "annotations": scene.annotations,
+        **time_data(context, scene),
+        **impact_data(context, scene),
     }
-    vis, app = vis_network(), template("view.js")
+    vis, app, load = vis_network(), template("view.js"), template("load.js")
     notice = f'<p class="notice" id="notice">{html.escape(scene.notice)}</p>\n' if scene.notice else ""
     page = fill(
         template("view.html"),
         {
-            "CSP": csp(vis, app),
+            "CSP": csp(vis, app, load),
             "TITLE": html.escape(scene.title),
             "ABOUT": html.escape(scene.about),
             "NOTICE": notice,
             "INDEX": html.escape(scene.index_href),
             "CSS": template("view.css"),
             "DATA": script_json(data),
-            "VIS": vis,
+            "VIS": packed(vis),
             "APP": app,
+            "LOAD": load,
         },
     )
     return page.encode("utf-8")
+
+
+def time_data(context: Context, scene: Scene) -> dict:
+    """The slider's months: their days and the world each holds (indexes of the impacts)."""
+    line = context.line
+    if not scene.slider:
+        return {}
+    return {"time": {"days": line.days, "worldOf": line.world_of}}
+
+
+def impact_data(context: Context, scene: Scene) -> dict:
+    """The failure impacts of the page's nodes: over every world with the slider, else in the
+    page's own world; only the cascades the page refers to."""
+    found, line = context.impacts, context.line
+    day = scene.on or line.days[-1]
+    world = line.world_at(day)
+    if found is None or world is None:
+        why = (
+            f"for a graph of {len(context.net):,} nodes (over the view budget)"
+            if found is None
+            else f"for {day}, before {line.months[0]}"
+        )
+        note = (
+            f"Failure impacts are not precomputed {why}; `kg analyze chokepoints --as-of DATE` "
+            "ranks them for one date."
+        )
+        return {"impact": {"note": note}}
+    on_page = {n.id for n in scene.nodes}
+    table: dict[int, int] = {}
+    of = []
+    for node in sorted(on_page & found.of.keys()):
+        pairs = found.of[node] if scene.slider else [at_world(found.of[node], world)]
+        pairs = [(w, i) for w, i in pairs if i is not None]
+        if all(i < 0 for _, i in pairs):
+            continue
+        of.append([page_id(node), [[w, i if i < 0 else table.setdefault(i, len(table))] for w, i in pairs]])
+    return {
+        "impacts": [found.table[i] for i in sorted(table, key=table.get)],
+        "impactOf": of,
+        "impact": {
+            "day": day,
+            "world": world,
+            "samples": found.samples,
+            "sampled": len(found.days) - 1,
+            "threshold": DEFAULT_THRESHOLD,
+        },
+    }
+
+
+def at_world(pairs: list[tuple[int, int]], world: int) -> tuple[int, int | None]:
+    """The cascade of the world ``world`` in a node's list of changes."""
+    current = None
+    for first, index in pairs:
+        if first <= world:
+            current = index
+    return (world, current)
 
 
 def render_index(context: Context) -> bytes:

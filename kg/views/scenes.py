@@ -19,10 +19,11 @@ from kg.views.items import (
     node_swatch,
     section,
 )
-from kg.views.layout import declutter, layout, radial
+from kg.views.layout import declutter, grid_below, layout, node_box, radial, wrap
 from kg.views.model import Edge, EdgeItem, NodeItem, Scene
 from kg.views.reduction import reduce_graph
 from kg.views.style import ABOUT, CHAIN_VIEWS, FADED, OUTCOME_COLORS, TITLES
+from kg.views.worlds import Runs, union
 from kg.vocabulary import compact
 
 if TYPE_CHECKING:
@@ -41,21 +42,21 @@ def ends(edges: list[Edge]) -> list[str]:
 
 def ecosystem_scene(context: Context) -> Scene:
     net = context.net
-    return make_scene(context, "ecosystem", sorted(net), edges_of(net))
+    return make_scene(context, "ecosystem", sorted(net), edges_of(net), slider=True)
 
 
 def chain_scene(name: str):
     def build(context: Context) -> Scene:
         chain = CHAIN_VIEWS[name]
         edges = edges_of(context.net, lambda u, v, d: d["chain"] == chain)
-        return make_scene(context, name, ends(edges), edges)
+        return make_scene(context, name, ends(edges), edges, slider=True)
 
     return build
 
 
 def dependencies_scene(context: Context) -> Scene:
     edges = edges_of(context.net, lambda u, v, d: d["dependency"])
-    return make_scene(context, "dependencies", ends(edges), edges, edge_style=dependency_edge)
+    return make_scene(context, "dependencies", ends(edges), edges, edge_style=dependency_edge, slider=True)
 
 
 def make_scene(
@@ -67,20 +68,21 @@ def make_scene(
     node_style=None,
     keep: frozenset[str] = frozenset(),
     arrange=None,
+    slider: bool = False,
 ) -> Scene:
-    """Reduce when over budget, lay out, and style the nodes and edges of one view."""
+    """Reduce when over budget, style, lay out the nodes and edges of one view; with
+    ``slider``, say in which months each takes part."""
     reduced = reduce_graph(context, nodes, edges, keep)
-    first = sorted(
-        reduced.nodes, key=lambda n: (n not in keep, context.order.get(n, len(context.order) + 1), n)
-    )
-    positions = declutter((arrange or layout)(reduced.nodes, reduced.edges), first)
-    node_items = [node_item(context, n, positions[n], reduced) for n in reduced.nodes]
+    node_items = [node_item(context, n, reduced) for n in reduced.nodes]
     if node_style:
         node_items = [node_style(item) for item in node_items]
+    annotations = place(context, node_items, reduced, keep, arrange)
     edge_items = [edge_item(context, e) for e in reduced.edges]
     if edge_style:
         edge_items = [edge_style(item, e) for item, e in zip(edge_items, reduced.edges, strict=True)]
     curve_parallel(edge_items)
+    if slider:
+        mark_alive(context, node_items, edge_items, reduced)
     modes = [("class", "Class"), ("series", "Series")]
     return Scene(
         title=TITLES.get(name, name),
@@ -92,7 +94,52 @@ def make_scene(
             node_items, edge_items, modes, dependency_legend if edge_style is dependency_edge else None
         ),
         notice=reduced.notice,
+        slider=slider,
+        annotations=annotations,
     )
+
+
+def place(context: Context, items: list[NodeItem], reduced, keep: frozenset[str], arrange) -> list[dict]:
+    """Positions for the items: the linked nodes laid out and kept apart, most important first;
+    those linked to nothing in a block of their own with a heading (returned, to be drawn)."""
+    for item in items:
+        wrapped = wrap(item.label)
+        item.text = wrapped if wrapped != item.label else None
+    boxes = {i.id: node_box(i.text or i.label, i.size, i.font_size, i.shape, i.border_width) for i in items}
+    linked = {u for u, *_ in reduced.edges} | {v for _, v, *_ in reduced.edges}
+    lone = [i.id for i in sorted(items, key=lambda i: (i.kind, i.label.lower(), i.id)) if i.id not in linked]
+    if len(lone) == len(items) or arrange is not None:
+        lone = []
+    ranked = sorted(
+        (i.id for i in items if i.id not in lone),
+        key=lambda n: (n not in keep, context.order.get(n, len(context.order) + 1), n),
+    )
+    shown = [n for n in reduced.nodes if n not in lone]
+    drawn = [e for e in reduced.edges if e[0] not in lone]
+    positions = declutter((arrange or layout)(shown, drawn), ranked, boxes)
+    block, heading = grid_below(positions, lone, boxes)
+    positions |= block
+    for item in items:
+        item.x, item.y = positions[item.id]
+    if heading is None:
+        return []
+    text = f"Linked to nothing in this view ({len(lone):,})"
+    return [{"text": text, "x": heading[0], "y": heading[1]}]
+
+
+def mark_alive(context: Context, nodes: list[NodeItem], edges: list[EdgeItem], reduced) -> None:
+    """The months each node and link takes part in; a group, while any of its members does."""
+    line = context.line
+
+    def runs_of(parts: list[Runs]) -> list | None:
+        runs = union([run for part in parts for run in part])
+        return None if line.always(runs) else [list(run) for run in runs]
+
+    for item in nodes:
+        members = reduced.groups.get(item.id, [item.id])
+        item.alive = runs_of([line.nodes.get(m, []) for m in members])
+    for item, (_, _, key, data) in zip(edges, reduced.edges, strict=True):
+        item.alive = runs_of([line.edges.get(k, []) for k in data.get("keys", [key])])
 
 
 # ---------------------------------------------------------------- the 2016 replay
@@ -136,6 +183,7 @@ def policy_scene(context: Context) -> Scene:
         node_style=style.node_style,
         keep=shown,
     )
+    scene.on = replay.as_of
     scene.color_modes = [("outcome", "Outcome"), *scene.color_modes]
     # Links are coloured by outcome here, so the chain colours would mislead.
     scene.legend = style.legend(scene) + [s for s in scene.legend if s["title"] != "Links: chain"]

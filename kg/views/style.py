@@ -18,6 +18,10 @@ EDGE_BUDGET = 6000
 PARTICIPANT_PAGE_LIMIT = 300
 # A participant held by a chokepoint finding of at least this score gets the mark.
 CHOKEPOINT_MIN_SCORE = 2
+# Draws of the weights for the probabilities of the "if this fails" panel (latest world) and
+# of the scenario pages.
+VIEW_SAMPLES = 200
+SCENARIO_SAMPLES = 1000
 LAYOUT_SEED = 42
 # Pixels of room each node gets in a layout (the side of its square).
 SPACING = 140

@@ -1,8 +1,19 @@
 "use strict";
-// Builds one kg view from the JSON data island. Every string from the graph reaches the
-// page through textContent or a DOM node, never as HTML.
-(function () {
+// Builds one kg view from the JSON data island (load.js calls kgStart once vis-network is
+// there). Every string from the graph reaches the page through textContent or a DOM node,
+// never as HTML.
+window.kgStart = function () {
   const data = JSON.parse(document.getElementById("graph-data").textContent);
+  // What Python leaves out of an item because it is the default (kg/views/model.py).
+  const NODE = { labelZh: "", series: "", border: "", borderWidth: 1, dashes: false, opacity: 1, fontSize: 14 };
+  const EDGE = { dashes: false, label: "", opacity: 1, arrow: true, curve: 0 };
+  data.nodes = data.nodes.map((n) => Object.assign({}, NODE, n));
+  data.edges = data.edges.map((e) => Object.assign({}, EDGE, e));
+  const time = data.time || null;
+  const impact = data.impact || {};
+  const impactOf = new Map((data.impactOf || []).map(([id, changes]) => [id, changes]));
+  let month = null;
+  let shownImpact = null;
   const hidden = { kind: new Set(), series: new Set(), chain: new Set() };
   const byId = new Map(data.nodes.map((n) => [n.id, n]));
   const edgeById = new Map(data.edges.map((e) => [e.id, e]));
@@ -30,11 +41,10 @@
 
   function visNode(n) {
     return {
-      id: n.id, label: n.label, x: n.x, y: n.y, size: n.size, shape: n.shape, title: tip(n.tip),
+      id: n.id, label: n.text || n.label, x: n.x, y: n.y, size: n.size, shape: n.shape, title: tip(n.tip),
       color: nodeColor(n), borderWidth: n.borderWidth, opacity: n.opacity,
       shapeProperties: { borderDashes: n.dashes ? [4, 3] : false },
       font: { size: n.fontSize, color: "#1d1d1f", strokeWidth: 3, strokeColor: "#ffffff" },
-      widthConstraint: n.shape === "box" ? undefined : { maximum: 130 },
     };
   }
 
@@ -51,12 +61,14 @@
 
   const nodes = new vis.DataSet(data.nodes.map(visNode));
   const edges = new vis.DataSet(data.edges.map(visEdge));
-  const nodeShown = (n) => !hidden.kind.has(n.kind) && !hidden.series.has(n.series);
+  // A month of the slider shows what takes part in it (runs of months computed in Python).
+  const aliveNow = (item) => month === null || !item.alive || item.alive.some(([a, b]) => a <= month && month < b);
+  const nodeShown = (n) => !hidden.kind.has(n.kind) && !hidden.series.has(n.series) && aliveNow(n);
   const nodeView = new vis.DataView(nodes, { filter: (item) => nodeShown(byId.get(item.id)) });
   const edgeView = new vis.DataView(edges, {
     filter: (item) => {
       const e = edgeById.get(item.id);
-      return !hidden.chain.has(e.chain) && nodeShown(byId.get(e.from)) && nodeShown(byId.get(e.to));
+      return !hidden.chain.has(e.chain) && aliveNow(e) && nodeShown(byId.get(e.from)) && nodeShown(byId.get(e.to));
     },
   });
 
@@ -86,9 +98,18 @@
     }
   }
 
+  network.on("beforeDrawing", (ctx) => {
+    ctx.save();
+    ctx.font = "600 18px system-ui, sans-serif";
+    ctx.fillStyle = "#555555";
+    for (const a of data.annotations || []) ctx.fillText(a.text, a.x, a.y);
+    ctx.restore();
+  });
+
   network.on("selectNode", (ev) => {
     const n = byId.get(ev.nodes[0]);
     showDetails(n.tip, n.page);
+    showImpact(n.id);
   });
   network.on("selectEdge", (ev) => {
     if (!ev.nodes.length) showDetails(edgeById.get(ev.edges[0]).tip);
@@ -265,20 +286,156 @@
     root.appendChild(label);
   }
 
+  // ------------------------------------------------------------ the date slider
+
+  function dayNow() {
+    if (time) return month === null ? time.days[time.days.length - 1] : time.days[month];
+    return impact.day;
+  }
+
+  function showDate() {
+    const label = month === null ? (time ? "all dates (exited ones too)" : "") : `as of ${time.days[month]}`;
+    document.getElementById("as-of").textContent = label ? ` · ${label}` : "";
+    if (time) document.getElementById("month-text").textContent = label;
+  }
+
+  function setMonth(value) {
+    month = value === null || value >= time.days.length ? null : value;
+    const slider = document.getElementById("month");
+    slider.value = String(month === null ? time.days.length : month);
+    nodeView.refresh();
+    edgeView.refresh();
+    showCounts();
+    showDate();
+    if (shownImpact !== null) {
+      if (nodeView.get(shownImpact)) showImpact(shownImpact);
+      else clearImpact();
+    }
+  }
+
+  function buildSlider() {
+    if (!time) return;
+    document.getElementById("time").hidden = false;
+    const slider = document.getElementById("month");
+    slider.max = String(time.days.length);
+    slider.value = slider.max;
+    slider.addEventListener("input", () => setMonth(Number(slider.value)));
+    showDate();
+  }
+
+  // ------------------------------------------------------------ "if this fails"
+
+  function worldNow() {
+    if (time && month !== null) return time.worldOf[month];
+    return impact.world;
+  }
+
+  function cascadeOf(id) {
+    const changes = impactOf.get(id);
+    if (!changes) return null;
+    let found = -1;
+    for (const [first, index] of changes) if (first <= worldNow()) found = index;
+    return found < 0 ? null : data.impacts[found];
+  }
+
+  let lit = { nodes: [], edges: [] };
+
+  function unlight() {
+    nodes.update(lit.nodes.map((id) => visNode(byId.get(id))));
+    edges.update(lit.edges.map((id) => visEdge(edgeById.get(id))));
+    lit = { nodes: [], edges: [] };
+  }
+
+  function light(failed) {
+    const ids = failed.filter((f) => byId.has(f.id)).map((f) => f.id);
+    const links = [...new Set(failed.flatMap((f) => f.links || []))].filter((id) => edgeById.has(id));
+    nodes.update(ids.map((id) => ({ id, borderWidth: 5, color: Object.assign(nodeColor(byId.get(id)), { border: FAILED }) })));
+    edges.update(links.map((id) => ({ id, width: 4, color: { color: FAILED, highlight: FAILED, hover: FAILED, opacity: 1 } })));
+    lit = { nodes: ids, edges: links };
+  }
+
+  const FAILED = "#c00000";
+
+  function chance(f) {
+    const row = el("div", undefined, "chance");
+    const bar = el("span", undefined, "bar");
+    const fill = el("span", undefined, "fill");
+    fill.style.width = `${Math.round(100 * f.p)}%`;
+    bar.appendChild(fill);
+    row.append(bar, el("span", `fails in ${Math.round(100 * f.p)}% of ${impact.samples} draws`));
+    return row;
+  }
+
+  function showImpact(id) {
+    unlight();
+    shownImpact = id;
+    const n = byId.get(id);
+    const box = document.getElementById("impact-text");
+    document.getElementById("impact").hidden = false;
+    box.replaceChildren();
+    if (impact.note) {
+      box.appendChild(el("p", impact.note));
+      return [];
+    }
+    const failed = cascadeOf(id) || [];
+    const sampled = impact.samples && worldNow() === impact.sampled;
+    const falls = failed.filter((f) => f.round > 0);
+    const day = dayNow();
+    const head = falls.length
+      ? `If ${n.label} fails (the world of ${day}), ${falls.length} participant(s) fall:`
+      : `If ${n.label} fails (the world of ${day}), no participant falls at the point estimate.`;
+    box.appendChild(el("p", head));
+    const list = el("ol", undefined, "falls");
+    for (const f of failed) {
+      const item = el("li");
+      item.dataset.node = f.id;
+      item.appendChild(el("strong", f.label));
+      item.append(f.round ? ` · round ${f.round}: loses ${f.loss} of its ${f.chain}` : " · falls in some draws only");
+      if (f.causes && f.causes.length) {
+        const causes = el("ul");
+        for (const c of f.causes) causes.appendChild(el("li", c));
+        item.appendChild(causes);
+      }
+      if (f.p !== undefined) item.appendChild(chance(f));
+      list.appendChild(item);
+    }
+    if (failed.length) box.appendChild(list);
+    const notes = [`Point estimate at threshold ${impact.threshold}; the cascade's links are drawn in red.`];
+    notes.push(sampled
+      ? `Probabilities: share of ${impact.samples} draws of the weights within their confidence (seed 0).`
+      : "Probabilities are drawn for the latest date only.");
+    box.appendChild(el("p", notes.join(" "), "impact-note"));
+    light(failed);
+    return failed.map((f) => f.label);
+  }
+
+  function clearImpact() {
+    unlight();
+    shownImpact = null;
+    document.getElementById("impact").hidden = true;
+    document.getElementById("impact-text").replaceChildren();
+    network.unselectAll();
+  }
+
+  document.getElementById("impact-clear").addEventListener("click", clearImpact);
+
   const input = document.getElementById("search");
   input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") search(input.value); });
   input.addEventListener("input", () => search(input.value));
   buildColorBy();
   buildFilters();
   buildLegend();
+  buildSlider();
+  showDate();
   showCounts();
 
   const view = {
     network, nodes, edges, nodeView, edgeView, ready: false,
     visibleNodeCount: () => nodeView.length,
     visibleEdgeCount: () => edgeView.length,
-    search, setFilter, setColorMode,
+    search, setFilter, setColorMode, setMonth, showImpact, clearImpact,
+    months: () => (time ? time.days.slice() : []),
   };
   network.once("afterDrawing", () => { view.ready = true; });
   window.kgView = view;
-})();
+};
