@@ -24,9 +24,9 @@ import pyoxigraph as ox
 
 from kg.analysis.centrality import Centrality, centrality
 from kg.analysis.chokepoints import KINDS, Findings, chokepoints
-from kg.analysis.network import Filters, chain_of, nodes_of_class, project
+from kg.analysis.network import Filters, chain_of, project
 from kg.analysis.results import finding_triples, outcome_triples, run_triples, score_triples
-from kg.analysis.scenarios import Scenario, scenario, scenarios
+from kg.analysis.scenarios import Scenario, damaged_by, scenario, scenarios
 from kg.analysis.simulation import DEFAULT_THRESHOLD, Simulation, World, shock_of, simulate, sweep
 from kg.edits import (
     EditResult,
@@ -313,8 +313,8 @@ class KnowledgeGraph:
             remove, policies, close = remove + named.removes, policies + named.policies, close + named.closes
             as_of = as_of or named.as_of
         net = self.network(as_of, None, min_confidence)
-        if named and named.damaged_class and named.damage:
-            damaged = {n: named.damage for n in nodes_of_class(net, named.damaged_class)}
+        if named:
+            damaged = damaged_by(net, named)
         return Shocked(net, remove, policies, close, damaged)
 
     def scenario(self, name: str) -> Scenario:

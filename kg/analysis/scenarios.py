@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from kg.analysis.network import nodes_of_class
 from kg.errors import TermError
 from kg.vocabulary import CBR, PREFIXES, closest
 
@@ -74,6 +75,13 @@ def scenarios(graph: ox.Store) -> list[Scenario]:
             )
         )
     return out
+
+
+def damaged_by(net, named: Scenario) -> dict[str, float]:
+    """What a scenario damages on the world of ``net``: every node of its class, by its damage."""
+    if not (named.damaged_class and named.damage):
+        return {}
+    return {n: named.damage for n in nodes_of_class(net, named.damaged_class)}
 
 
 def scenario(graph: ox.Store, name: str) -> Scenario:

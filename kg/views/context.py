@@ -30,15 +30,22 @@ FACT_NAMES = {
     "effectiveDate": "in effect from",
     "approvalDate": "approved",
     "exitDate": "exited",
+    "endDate": "ends",
     "customsCode": "customs code",
 }
 FACTS_QUERY = """
 SELECT ?e ?p ?o {
   VALUES ?p { rdfs:comment schema:foundingDate cbec:launchDate schema:legislationDate
-              cbec:effectiveDate cbec:approvalDate cbec:exitDate cbec:customsCode }
+              cbec:effectiveDate cbec:approvalDate cbec:exitDate cbec:endDate cbec:customsCode }
   ?e ?p ?o FILTER(lang(?o) = "" || langMatches(lang(?o), "en"))
 }"""
 SOURCES_QUERY = "SELECT ?e ?source { ?e prov:wasDerivedFrom ?source }"
+ROUNDS_QUERY = """
+SELECT ?link ?round ?amount ?currency {
+  ?link cbec:fundingRound ?round .
+  OPTIONAL { ?link cbec:amount ?amount }
+  OPTIONAL { ?link cbec:currency ?currency }
+}"""
 TITLES_QUERY = "SELECT ?source ?title { ?source a cbec:Source ; dcterms:title ?title }"
 
 
@@ -49,7 +56,12 @@ class Facts:
     about: dict[str, list[str]] = field(default_factory=dict)
     sources: dict[str, list[str]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
+    # Each entity's dates by property (launchDate, exitDate, ...) and each link's funding round.
+    dates: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    rounds: dict[str, str] = field(default_factory=dict)
     replay: object = None
+    # The named scenarios, each run on the world of its date (kg.views.pages.Run).
+    runs: list = field(default_factory=list)
 
     def source_line(self, sources: list[str]) -> str:
         titles = sorted({self.titles.get(s, compact(s)) for s in sources})
@@ -80,11 +92,20 @@ def load_facts(graph: ox.Store) -> Facts:
 
     facts = Facts()
     about: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    dates: dict[str, set[tuple[str, str]]] = defaultdict(set)
     order = list(FACT_NAMES)
     for row in rows(FACTS_QUERY):
         name = local(row["p"].value)
         text = row["o"].value if name == "comment" else f"{FACT_NAMES[name]} {row['o'].value}"
         about[row["e"].value].append((order.index(name), text))
+        if name.endswith("Date"):
+            dates[row["e"].value].add((name, row["o"].value))
+    facts.dates = {e: sorted(d) for e, d in dates.items()}
+    for row in rows(ROUNDS_QUERY):
+        amount = ""
+        if row["amount"] is not None:
+            amount = f", {float(row['amount'].value):,.0f} {row['currency'].value if row['currency'] else ''}"
+        facts.rounds[row["link"].value] = row["round"].value + amount.rstrip()
     facts.about = {e: [t for _, t in sorted(set(lines))] for e, lines in about.items()}
     sources: dict[str, set[str]] = defaultdict(set)
     for row in rows(SOURCES_QUERY):
@@ -163,3 +184,8 @@ def slug_of(iri: str) -> str:
         return iri[len(CBR) :]
     stem = re.sub(r"[^a-z0-9]+", "-", local(iri).lower()).strip("-")[:40] or "node"
     return f"{stem}-{hashlib.sha256(iri.encode('utf-8')).hexdigest()[:10]}"
+
+
+def scenario_slug(named) -> str:
+    """A scenario's file name: its name when that is a slug, else one made from its IRI."""
+    return named.name if SLUG.fullmatch(named.name) else slug_of(named.iri)

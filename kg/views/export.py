@@ -10,7 +10,8 @@ from kg.analysis.network import project
 from kg.errors import KgError
 from kg.queries import query_graph
 from kg.stores.base import Store
-from kg.views.context import Context, Facts, load_facts, replay_of, slug_of
+from kg.views.context import Context, Facts, load_facts, replay_of, scenario_slug, slug_of
+from kg.views.pages import scenario_page, scenario_runs, timeline_page
 from kg.views.render import render_index, render_view
 from kg.views.scenes import chain_scene, dependencies_scene, ecosystem_scene, participant_scene, policy_scene
 from kg.views.style import CHAIN_VIEWS, VIEW_NAMES
@@ -36,8 +37,11 @@ def export_views(
     graph = query_graph(store)
     facts = load_facts(graph)
     facts.replay = replay_of(graph)
+    if "scenarios" in names:
+        facts.runs = scenario_runs(graph)
     pages = build_pages(project(graph), names, facts)
-    return write_pages(out, pages, force, prune="participants" in names)
+    prune = [folder for folder in ("participants", "scenarios") if folder in names]
+    return write_pages(out, pages, force, prune=prune)
 
 
 def build_pages(
@@ -53,6 +57,11 @@ def build_pages(
         if name == "participants":
             for iri, slug in context.pages.items():
                 pages[f"participants/{slug}.html"] = render_view(context, participant_scene(context, iri))
+        elif name == "scenarios":
+            for run in context.facts.runs:
+                pages[f"scenarios/{scenario_slug(run.scenario)}.html"] = scenario_page(context, run)
+        elif name == "timeline":
+            pages["timeline.html"] = timeline_page(context)
         elif name.startswith("participants/"):
             pages[f"{name}.html"] = render_view(
                 context, participant_scene(context, participant_of(context, name))
@@ -60,8 +69,23 @@ def build_pages(
         else:
             pages[f"{name}.html"] = render_view(context, SCENES[name](context))
     if "index" in names:
-        pages["index.html"] = render_index(context)
+        pages["index.html"] = sized_index(context, pages, complete=len(names) == len(VIEW_NAMES))
     return dict(sorted(pages.items()))
+
+
+def sized_index(context: Context, pages: dict[str, bytes], complete: bool) -> bytes:
+    """The index, stating the size of the folder with the index itself in it (when every view
+    is written together): the number is written until it no longer changes the size."""
+    if not complete:
+        return render_index(context)
+    rest = sum(len(page) for page in pages.values())
+    index = render_index(context, (len(pages) + 1, rest))
+    for _ in range(5):
+        again = render_index(context, (len(pages) + 1, rest + len(index)))
+        if len(again) == len(index):
+            return again
+        index = again
+    return index
 
 
 def checked_views(views: list[str] | None) -> list[str]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from kg.analysis.simulation import DEFAULT_THRESHOLD
 from kg.errors import KgError
-from kg.views.context import Context
+from kg.views.context import Context, scenario_slug
 from kg.views.items import filters
 from kg.views.model import Scene, page_id
 from kg.views.style import ABOUT, TEMPLATES, TITLES, VIEW_NAMES
@@ -183,15 +183,16 @@ def at_world(pairs: list[tuple[int, int]], world: int) -> tuple[int, int | None]
     return (world, current)
 
 
-def render_index(context: Context) -> bytes:
-    """The page that links to every view, with the graph's counts."""
+def render_index(context: Context, size: tuple[int, int] | None = None) -> bytes:
+    """The page that links to every view, scenario and the timeline, with the graph's counts
+    and (``size``: files, bytes) how big the folder is."""
     net = context.net
     views = "".join(
         f'<dt><a href="{name}.html">{html.escape(TITLES[name])}</a></dt><dd>{html.escape(ABOUT[name])}</dd>\n'
         for name in VIEW_NAMES
         if name in TITLES
     )
-    body = [f"<h2>Views</h2>\n<dl>\n{views}</dl>", counts_html(context)]
+    body = [f"<h2>Views</h2>\n<dl>\n{views}</dl>", scenarios_html(context), counts_html(context)]
     if context.pages:
         people = sorted(context.pages, key=lambda n: (context.label(n).lower(), n))
         items = "".join(
@@ -206,17 +207,53 @@ def render_index(context: Context) -> bytes:
             f"<h2>Participants</h2>\n<p>The view around each participant{html.escape(note)}: what it is "
             f'linked to, one and two hops away.</p>\n<ul class="participants">\n{items}</ul>'
         )
+    if size:
+        files, total_bytes = size
+        body.append(
+            f'<p class="note">This folder: {files:,} files, {total_bytes / 1e6:.1f} MB '
+            f"({total_bytes:,} bytes). "
+            "Each view page carries its own copy of vis-network (gzipped, about 165 KB) so that it opens "
+            "alone, offline.</p>"
+        )
     page = fill(
         template("index.html"),
         {
             "TITLE": "kg: views of China’s import cross-border e-commerce",
-            "ABOUT": "Each view is one page that opens offline in any browser: search by name (English or "
-            "Chinese), filter by class, series and chain, hover or select a node for its facts and sources. "
+            "ABOUT": "Each view is one page that opens offline in any current browser: search by name "
+            "(English or Chinese), filter by class, series and chain, move the date slider to see the "
+            "ecosystem as of any month since 2013, and select a node for its facts, its sources and "
+            "<em>if this fails</em>: who falls, in which round, through which links, and how likely. "
             "Regenerate them with <code>kg export html --out exports</code>.",
             "BODY": "\n".join(body),
         },
     )
     return page.encode("utf-8")
+
+
+def scenarios_html(context: Context) -> str:
+    """The named scenarios, each with its page: who fails, why, and how likely."""
+    runs = context.facts.runs
+    if not runs:
+        return ""
+    items = "".join(
+        f'<dt><a href="scenarios/{scenario_slug(run.scenario)}.html">{html.escape(run.scenario.label)}</a> '
+        f"({html.escape(run.scenario.as_of)})</dt><dd>{html.escape(outcome_line(run))}</dd>\n"
+        for run in runs
+    )
+    return (
+        "<h2>Scenarios</h2>\n<p>Each named shock of the store replayed on the world of its date: the "
+        f"failed and the standing, each failure's causes, and its probability.</p>\n<dl>\n{items}</dl>"
+    )
+
+
+def outcome_line(run) -> str:
+    if run.result is None:
+        return f"Cannot run: {run.problem}"
+    outcome = run.result.outcome
+    return (
+        f"{len(outcome.failed)} participant(s) fail in {len(outcome.rounds)} round(s); "
+        f"{len(outcome.standing)} hit but standing."
+    )
 
 
 def display_name(net: nx.MultiDiGraph, node: str) -> str:

@@ -34,7 +34,16 @@ CHAIN_VIEWS = {
     "logistics": "LogisticsChain",
     "regulation": "RegulationChain",
 }
-VIEW_NAMES = ("index", "ecosystem", *CHAIN_VIEWS, "dependencies", "policy-2016", "participants")
+VIEW_NAMES = (
+    "index",
+    "ecosystem",
+    *CHAIN_VIEWS,
+    "dependencies",
+    "policy-2016",
+    "timeline",
+    "scenarios",
+    "participants",
+)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 ABOUT = {
@@ -52,6 +61,8 @@ ABOUT = {
     "and who is subject to which policy or regulated by whom.",
     "dependencies": "Every dependency link: the width is the weight (how much the participant relies on "
     "what the arrow points to), the colour its criticality.",
+    "timeline": "Launches, exits, funding rounds, acquisitions and policies in date order on one axis, "
+    "each with its sources.",
     "policy-2016": "The April 2016 new policies (the tax notice and the positive list, both in force on "
     "8 April 2016) replayed as in `kg report`: what they hit, who failed in which round and through which "
     "links, and who was hit but stood.",
@@ -64,6 +75,7 @@ TITLES = {
     "regulation": "Regulation chain",
     "dependencies": "Dependencies",
     "policy-2016": "The 2016 tax reform, replayed",
+    "timeline": "Timeline",
 }
 
 KIND_COLORS = {

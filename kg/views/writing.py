@@ -17,14 +17,15 @@ if TYPE_CHECKING:
 PART = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.html)?")
 
 
-def write_pages(out: Path, pages: dict[str, bytes], force: bool = False, prune: bool = False) -> list[Path]:
-    """Write every page inside ``out``, after checking all of them, atomically one by one."""
+def write_pages(out: Path, pages: dict[str, bytes], force: bool = False, prune: list[str] = ()) -> list[Path]:
+    """Write every page inside ``out``, after checking all of them, atomically one by one;
+    then remove the pages kg wrote earlier in the ``prune`` folders that were not written now."""
 
     root = output_folder(out)
     targets = {relative: target_path(root, relative) for relative in pages}
     for path in targets.values():
         check_target(path, force, replaceable=written_by_kg)
-    stale = stale_pages(root, set(targets.values())) if prune else []
+    stale = [p for folder in prune for p in stale_pages(root / folder, set(targets.values()))]
     for relative, path in targets.items():
         path.parent.mkdir(exist_ok=True)
         atomic_write(path, pages[relative])
@@ -64,9 +65,8 @@ def written_by_kg(path: Path) -> bool:
         return GENERATOR.encode("utf-8") in handle.read(2048)
 
 
-def stale_pages(root: Path, keep: set[Path]) -> list[Path]:
-    """Participant pages kg wrote earlier for participants that are gone."""
-    folder = root / "participants"
+def stale_pages(folder: Path, keep: set[Path]) -> list[Path]:
+    """Pages kg wrote earlier in ``folder`` for participants or scenarios that are gone."""
     if not folder.is_dir() or folder.is_symlink():
         return []
     return sorted(
