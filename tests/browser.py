@@ -95,11 +95,23 @@ class Browser:
         page.on("dialog", lambda d: (visit.dialogs.append(d.message), d.dismiss()))
         page.goto(path.resolve().as_uri())
         if wait_for_view:
-            page.wait_for_function("window.kgView && window.kgView.ready", timeout=60_000)
+            wait_until_drawn(page)
         return visit
 
     def close(self) -> None:
         self.chromium.close()
+
+
+def wait_until_drawn(page, timeout: float = 60.0) -> None:
+    """Poll from Python: wait_for_function would evaluate its predicate with eval(), which the
+    pages' Content-Security-Policy refuses (as it should)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate("() => Boolean(window.kgView && window.kgView.ready)"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{page.url} did not draw its view within {timeout:g} s")
+        page.wait_for_timeout(50)
 
 
 @contextmanager

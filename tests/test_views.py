@@ -15,20 +15,24 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.analysis.network import project
+from kg.analysis.network import Filters, project, world_on
 from kg.cli import cli
 from kg.errors import KgError
 from kg.queries import query_graph
 from kg.resources import bundled_dataset
 from kg.stores import TurtleStore, open_store
 from kg.views.export import build_pages, export_views
+from kg.views.layout import wrap
 from kg.views.style import NODE_BUDGET, VIEW_NAMES
-from kg.vocabulary import CBEC, vocabulary
+from kg.views.worlds import alive_in, timeline
+from kg.vocabulary import CBEC, compact, vocabulary
 from tests.browser import browser, require_browser
 from tests.conftest import build_once
 from tests.graphs import turtle
 
 CBR = "https://w3id.org/cbec/resource/"
+# Pages name nodes and links compactly.
+ID = "cbr:"
 REPOSITORY = Path(__file__).resolve().parent.parent
 MAIN_VIEWS = ["ecosystem", "trade", "finance", "logistics", "regulation", "dependencies", "policy-2016"]
 
@@ -132,7 +136,7 @@ def hostile_store(path: Path) -> Path:
             XSS_ZH,
             None,
             f"rdfs:comment {json.dumps(XSS_COMMENT, ensure_ascii=False)}@en ; "
-            "prov:wasDerivedFrom cbr:source-evil",
+            'schema:foundingDate "2015" ; prov:wasDerivedFrom cbr:source-evil',
         ),
         (ODD_IRI, "Investor", "O'Brien & Co </title><h1>x</h1>", None, None, ""),
     ]
@@ -197,7 +201,9 @@ def test_export_writes_every_view_and_a_page_per_participant(exported: Path) -> 
     participants = sorted(
         f"participants/{slug}.html" for slug, klass, *_ in ENTITIES if klass not in ("Policy", "Zone")
     )
-    assert names == sorted([f"{v}.html" for v in VIEW_NAMES if v != "participants"] + participants)
+    scenarios = ["scenarios/april-2016-reform.html"]
+    pages = [f"{v}.html" for v in VIEW_NAMES if v not in ("participants", "scenarios")]
+    assert names == sorted(pages + participants + scenarios)
     assert len(participants) == 13
 
 
@@ -239,8 +245,8 @@ def test_hostile_strings_are_escaped_in_the_files(hostile: Path) -> None:
         assert "</script><script>" not in text and "<h1>x</h1>" not in text
         assert "\u2028" not in text
     nodes = {n["id"]: n for n in page_data(hostile / "ecosystem.html")["nodes"]}
-    assert nodes[CBR + "evil"]["label"] == XSS_LABEL and nodes[CBR + "evil"]["labelZh"] == XSS_ZH
-    assert XSS_COMMENT in nodes[CBR + "evil"]["tip"] and XSS_TITLE in nodes[CBR + "evil"]["tip"]
+    assert nodes[ID + "evil"]["label"] == XSS_LABEL and nodes[ID + "evil"]["labelZh"] == XSS_ZH
+    assert XSS_COMMENT in nodes[ID + "evil"]["tip"] and XSS_TITLE in nodes[ID + "evil"]["tip"]
     assert ODD_IRI in nodes
     title = re.search(
         r"<title>(.*)</title>", (hostile / "participants/evil.html").read_text(encoding="utf-8")
@@ -254,14 +260,14 @@ def test_hostile_strings_are_escaped_in_the_files(hostile: Path) -> None:
 
 def test_policy_replay_marks_failures_and_their_causes(exported: Path) -> None:
     data = page_data(exported / "policy-2016.html")
-    nodes = {n["id"].removeprefix(CBR): n for n in data["nodes"]}
+    nodes = {n["id"].removeprefix(ID): n for n in data["nodes"]}
     assert nodes["mia"]["label"] == "Mia ✕1" and "FAILED in round 1" in nodes["mia"]["tip"]
     # The two policies compound on the model: 1 - (1 - 0.8)(1 - 0.3) = 0.86.
     assert "usesModel bonded import (weight 0.9 x damage 0.86)" in nodes["mia"]["tip"]
     assert nodes["acme-baby"]["label"] == "Acme Baby ✕2"
     assert "Hit but standing" in nodes["tmall-global"]["tip"]
-    assert nodes[CBEC + "BondedImport"]["colors"]["outcome"] != nodes["mia"]["colors"]["outcome"]
-    cause = [e for e in data["edges"] if e["from"] == CBR + "acme-baby" and e["to"] == CBR + "mia"]
+    assert nodes["cbec:BondedImport"]["colors"]["outcome"] != nodes["mia"]["colors"]["outcome"]
+    cause = [e for e in data["edges"] if e["from"] == ID + "acme-baby" and e["to"] == ID + "mia"]
     assert len(cause) == 1 and cause[0]["width"] == 3.0
     legend = [item["text"] for section in data["legend"] for item in section["items"]]
     assert "failed (✕n: in round n)" in legend and "carried the loss that made it fail" in legend
@@ -317,7 +323,8 @@ def test_cli_exports_and_reports_errors(store_file: Path, tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert result.output.splitlines()[0] == (
         "Error: unknown view 'nope'; choose one of index, ecosystem, trade, finance, logistics, regulation, "
-        "dependencies, policy-2016, participants, or participants/<slug> for one participant "
+        "dependencies, policy-2016, timeline, scenarios, participants, or participants/<slug> for one "
+        "participant "
         "(e.g. participants/tmall-global)"
     )
 
@@ -523,7 +530,7 @@ def test_search_selects_tmall_in_english_and_chinese(chromium, exported) -> None
     search = visit.page.get_by_label("Find a node (English or 中文)")
     for text in ["Tmall", "天猫"]:
         search.fill(text)
-        assert visit.evaluate("kgView.network.getSelectedNodes()") == [CBR + "tmall-global"]
+        assert visit.evaluate("kgView.network.getSelectedNodes()") == [ID + "tmall-global"]
         assert visit.page.locator("#search-status").inner_text().startswith("1 of 1: Tmall Global (天猫国际)")
         assert "Alibaba's cross-border marketplace." in visit.page.locator("#details-text").inner_text()
     visit.screenshot("test-search-tmall")
@@ -592,10 +599,10 @@ def test_hostile_labels_run_no_script(chromium, hostile) -> None:
     for page in ["ecosystem.html", "participants/evil.html", "trade.html"]:
         visit = load(chromium, hostile / page, f"test-hostile-{page}")
         visit.evaluate("kgView.network.fit()")
-        text = hover(visit, CBR + "evil")
+        text = hover(visit, ID + "evil")
         assert XSS_LABEL in text and XSS_COMMENT.split("\u2028")[0] in text and XSS_TITLE in text
         visit.page.get_by_label("Find a node (English or 中文)").fill("<img")
-        assert visit.evaluate("kgView.network.getSelectedNodes()") == [CBR + "evil"]
+        assert visit.evaluate("kgView.network.getSelectedNodes()") == [ID + "evil"]
         visit.screenshot(f"test-hostile-{page}-hovered")
         assert visit.dialogs == []
         assert visit.evaluate("window.__pwned") is None
@@ -620,10 +627,11 @@ def test_the_views_in_the_repository_load_offline(chromium, name: str) -> None:
     if name == "(none)":
         pytest.skip("exports/ holds no views yet")
     page = REPOSITORY / "exports" / name
-    visit = chromium.open(page, wait_for_view=name != "index.html")
+    drawn = "graph-data" in page.read_text(encoding="utf-8")
+    visit = chromium.open(page, wait_for_view=drawn)
     visit.screenshot(f"exports-{name.removesuffix('.html')}")
     assert visit.blocked == [] and visit.errors == [] and visit.dialogs == []
-    if name != "index.html":
+    if drawn:
         data = page_data(page)
         assert visit.evaluate("[kgView.visibleNodeCount(), kgView.visibleEdgeCount()]") == [
             len(data["nodes"]),
@@ -646,3 +654,251 @@ def test_every_item_field_is_one_view_js_reads() -> None:
         ]
         assert unread == [], f"{item.__name__} fields view.js never reads: {unread}"
     assert json_name("from_") == "from" and json_name("label_zh") == "labelZh"
+
+
+# ---------------------------------------------------------------- time, failure, layout
+
+
+def bundled_graph():
+    return query_graph(open_store(None))
+
+
+def test_every_months_world_is_the_as_of_world() -> None:
+    """The slider's months hold exactly what `--as-of` gives on their last day."""
+    if not bundled_dataset().exists():
+        pytest.skip("no bundled dataset")
+    graph = bundled_graph()
+    net = project(graph)
+    line = timeline(net)
+    assert line.months[0] == "2013-01" and len(line.months) > 80
+    for month, on in enumerate(line.days):
+        world = project(graph, Filters(as_of=on))
+        assert {n for n, runs in line.nodes.items() if alive_in(runs, month)} == set(world), on
+        assert {k for k, runs in line.edges.items() if alive_in(runs, month)} == {
+            k for *_, k in world.edges(keys=True)
+        }, on
+        cut = world_on(net, on)
+        assert set(cut) == set(world) and set(cut.edges(keys=True)) == set(world.edges(keys=True)), on
+
+
+def test_labels_wrap_between_words_only() -> None:
+    assert (
+        wrap("Cross-border retail import tax policy (2016)")
+        == "Cross-border\nretail import tax\npolicy (2016)"
+    )
+    assert wrap("DirectPurchaseImport") == "DirectPurchaseImport"
+    assert wrap("天猫国际") == "天猫国际"
+    for label in ["a " * 40, "Super long-name-without-spaces-at-all and more words", "x"]:
+        assert wrap(label).split() == label.split()
+
+
+def test_index_states_the_folder_size_and_links_scenarios_and_timeline(exported: Path) -> None:
+    text = (exported / "index.html").read_text(encoding="utf-8")
+    files = list(exported.rglob("*.html"))
+    total = sum(p.stat().st_size for p in files)
+    assert f"This folder: {len(files):,} files, {total / 1e6:.1f} MB ({total:,} bytes)." in text
+    assert 'href="timeline.html"' in text and 'href="scenarios/april-2016-reform.html"' in text
+
+
+def test_participant_pages_in_the_repository_stay_under_600_kb() -> None:
+    pages = list((REPOSITORY / "exports" / "participants").glob("*.html"))
+    assert pages, "exports/participants is empty"
+    assert max(p.stat().st_size for p in pages) < 600_000
+
+
+def test_timeline_lists_dated_events_in_order_with_sources(exported: Path) -> None:
+    text = (exported / "timeline.html").read_text(encoding="utf-8")
+    rows = re.findall(
+        r'<tr><td class="date">([^<]+)</td><td><span class="kind[^"]*">([^<]+)</span></td>'
+        r"<td>(.*?)</td><td class=\"source\">(.*?)</td></tr>",
+        text,
+    )
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    assert ("2014", "founding", '<a href="participants/tmall-global.html">Tmall Global</a>') in [
+        r[:3] for r in rows
+    ]
+    assert ("2019-09", "exit", '<a href="participants/kaola.html">NetEase Kaola</a>') in [r[:3] for r in rows]
+    assert all(r[3] for r in rows) and "script" not in text.lower().replace("<script", "")
+
+
+OVERLAPS = """() => {
+  const net = kgView.network;
+  const ids = kgView.nodeView.getIds();
+  const at = net.getPositions(ids);
+  const items = ids.map((id) => {
+    const body = net.body.nodes[id];
+    const size = body.labelModule.size;
+    const box = body.options.shape === "box" ? body.shape.boundingBox : null;
+    const label = { left: size.left, top: size.top, right: size.left + size.width,
+                    bottom: size.top + size.height };
+    return { id, x: at[id].x, y: at[id].y, r: body.options.size, box, label: box || label,
+             lines: body.labelModule.lines.length, text: body.options.label };
+  });
+  const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const disc = (d, r) => {
+    const x = Math.max(r.left, Math.min(d.x, r.right)), y = Math.max(r.top, Math.min(d.y, r.bottom));
+    return (x - d.x) ** 2 + (y - d.y) ** 2 < d.r ** 2;
+  };
+  const clashes = [];
+  items.forEach((a, i) => items.forEach((b, j) => {
+    if (i === j) return;
+    const apart = Math.hypot(a.x - b.x, a.y - b.y);
+    if (i < j && !a.box && !b.box && apart < a.r + b.r) clashes.push(["nodes", a.id, b.id]);
+    if (!a.box && disc(a, b.label)) clashes.push(["node on label", a.id, b.id]);
+    if (i < j && hit(a.label, b.label)) clashes.push(["labels", a.id, b.id]);
+  }));
+  const widths = items.map((it) => it.label.right - it.label.left);
+  const drawn = items.map(({ id, lines, text }) => ({ id, lines, text }));
+  return { clashes, items: drawn, narrowest: Math.min(...widths) };
+}"""
+
+
+def assert_readable(visit, data: dict) -> None:
+    """No node disc on another's, nor on another's label; no two labels on each other; every
+    label drawn in the lines Python broke it into, between words."""
+    found = visit.evaluate(OVERLAPS)
+    assert found["clashes"] == [], found["clashes"][:5]
+    assert found["narrowest"] > 0
+    labels = {n["id"]: n["label"] for n in data["nodes"]}
+    for item in found["items"]:
+        assert item["lines"] == item["text"].count("\n") + 1, item
+        assert item["text"].split() == labels[item["id"]].split(), item
+
+
+def views_of(folder: Path) -> list[Path]:
+    return [folder / f"{v}.html" for v in MAIN_VIEWS] + sorted((folder / "participants").glob("*.html"))[:12]
+
+
+def test_no_node_or_label_lies_on_another(chromium, exported) -> None:
+    for page in views_of(exported) + views_of(REPOSITORY / "exports"):
+        visit = load(chromium, page, f"readable-{page.parent.name}-{page.stem}")
+        assert_readable(visit, page_data(page))
+
+
+def test_unlinked_nodes_are_grouped_under_a_heading(chromium) -> None:
+    page = REPOSITORY / "exports" / "ecosystem.html"
+    data = page_data(page)
+    linked = {e["from"] for e in data["edges"]} | {e["to"] for e in data["edges"]}
+    lone = [n for n in data["nodes"] if n["id"] not in linked]
+    assert lone, "the bundled ecosystem has unlinked pilot zones"
+    [heading] = data["annotations"]
+    assert heading["text"] == f"Linked to nothing in this view ({len(lone)})"
+    assert all(n["y"] > heading["y"] for n in lone)
+    assert all(n["y"] < heading["y"] for n in data["nodes"] if n["id"] in linked)
+    load(chromium, page, "ecosystem-unlinked")
+
+
+def set_slider(visit, month: int | None) -> None:
+    visit.evaluate(
+        """(m) => { const s = document.getElementById('month'); s.value = String(m === null ? s.max : m);
+        s.dispatchEvent(new Event('input')); }""",
+        month,
+    )
+
+
+@pytest.mark.parametrize("view", ["ecosystem", "trade", "regulation"])
+def test_the_slider_shows_the_world_of_each_month(chromium, view: str) -> None:
+    page = REPOSITORY / "exports" / f"{view}.html"
+    graph = bundled_graph()
+    visit = load(chromium, page, f"slider-{view}")
+    days = visit.evaluate("kgView.months()")
+    assert days[0] == "2013-01-31"
+    on_page = {n["id"] for n in page_data(page)["nodes"]}
+    counts = {}
+    for day in ["2014-06-30", days[-1]]:
+        set_slider(visit, days.index(day))
+        shown = set(visit.evaluate("kgView.nodeView.getIds()"))
+        world = {compact(n) for n in project(graph, Filters(as_of=day))}
+        assert not shown - world, f"{sorted(shown - world)[:5]} are shown on {day} outside their lifetime"
+        assert shown == on_page & world, day
+        counts[day] = len(shown)
+        assert visit.page.locator("h1").inner_text().endswith(f"as of {day}")
+        visit.screenshot(f"slider-{view}-{day}")
+    assert counts["2014-06-30"] < counts[days[-1]]
+    before = visit.evaluate("kgView.network.getPositions()")
+    set_slider(visit, None)
+    assert visit.evaluate("kgView.visibleNodeCount()") == len(on_page)
+    after = visit.evaluate("kgView.network.getPositions()")
+    assert before and all(after[n] == xy for n, xy in before.items())
+
+
+def panel(visit) -> dict[str, str]:
+    """The participants the "if this fails" panel names, with the round (0: only in some draws)."""
+    return dict(
+        visit.page.locator("#impact li[data-node]").evaluate_all(
+            "items => items.map(li => [li.querySelector('strong').textContent, li.dataset.round])"
+        )
+    )
+
+
+def test_selecting_a_provider_lists_whom_its_failure_fells(chromium, exported, store_file) -> None:
+    from kg.api import KnowledgeGraph
+
+    findings = KnowledgeGraph(TurtleStore(store_file)).chokepoints(kinds=["impact"])
+    # Sequoia provides Mia's capital; Acme Baby sells through Mia.
+    sequoia = next(f for f in findings if f.node == CBR + "sequoia")
+    net = project(query_graph(TurtleStore(store_file)))
+    fallen = {net.nodes[n]["label"] for n in sequoia.participants}
+    assert fallen == {"Mia", "Acme Baby"}
+    visit = load(chromium, exported / "ecosystem.html", "impact-sequoia")
+    visit.page.get_by_label("Find a node (English or 中文)").fill("Sequoia")
+    named = panel(visit)
+    assert {name for name, round_ in named.items() if round_ != "0"} == fallen
+    assert "fall" in visit.page.locator("#impact-text").inner_text()
+    lit = visit.evaluate(
+        "kgView.edges.get().filter(e => e.color.color === '#c00000').map(e => [e.from, e.to])"
+    )
+    assert ["cbr:mia", "cbr:sequoia"] in lit and ["cbr:acme-baby", "cbr:mia"] in lit
+    visit.screenshot("impact-sequoia-selected")
+    visit.page.get_by_role("button", name="Clear").click()
+    assert visit.page.locator("#impact").is_hidden()
+    assert visit.evaluate("kgView.edges.get().filter(e => e.color.color === '#c00000').length") == 0
+
+
+def test_the_panel_agrees_with_the_impact_findings_of_the_bundled_graph(chromium) -> None:
+    from kg.api import KnowledgeGraph
+
+    findings = [f for f in KnowledgeGraph(open_store(None)).chokepoints(kinds=["impact"]) if f.participants]
+    net = project(bundled_graph())
+    visit = load(chromium, REPOSITORY / "exports" / "ecosystem.html", "impact-bundled")
+    for finding in findings[:6]:
+        shown = visit.evaluate(f"kgView.showImpact({json.dumps(compact(finding.node))})")
+        named = panel(visit)
+        assert {n for n, r in named.items() if r != "0"} == {
+            net.nodes[n]["label"] for n in finding.participants
+        }
+        assert sorted(shown) == sorted(named)
+    visit.screenshot("impact-bundled-last")
+
+
+def test_scenario_pages_show_every_failure_of_the_scenario(chromium) -> None:
+    folder = REPOSITORY / "exports" / "scenarios"
+    pages = sorted(folder.glob("*.html"))
+    assert pages
+    net = project(bundled_graph())
+    for page in pages:
+        result = CliRunner().invoke(cli, ["simulate", "--scenario", page.stem, "--format", "json"])
+        visit = chromium.open(page, wait_for_view=False)
+        visit.screenshot(f"scenario-{page.stem}")
+        assert visit.blocked == [] and visit.errors == []
+        if result.exit_code:
+            # A shock that hits nothing on its date: the page says so, in the CLI's words.
+            problem = result.output.removeprefix("Error: ").strip()
+            assert "hits nothing" in problem
+            assert visit.page.locator(".notice").inner_text() == f"No effect: {problem}"
+            continue
+        failed = json.loads(result.output)["failed"]
+        rows = visit.page.locator("table.failed tr").all_inner_texts()[1:]
+        assert [r.split("\t")[0] for r in rows] == [net.nodes[f["node"]]["label"] for f in failed]
+        for row, f in zip(rows, failed, strict=True):
+            assert row.split("\t")[1] == str(f["round"]) and f["causes"][0] in row
+            assert re.search(r"\b\d+%", row)
+        assert visit.page.locator(".bar .fill").count() >= len(failed)
+
+
+def test_timeline_and_scenario_pages_run_no_script(chromium, hostile) -> None:
+    visit = chromium.open(hostile / "timeline.html", wait_for_view=False)
+    visit.screenshot("hostile-timeline")
+    assert XSS_LABEL in visit.page.locator("table.timeline").inner_text()
+    assert visit.evaluate("window.__pwned") is None and visit.dialogs == [] and visit.errors == []
+    assert visit.page.locator("script, img").count() == 0

@@ -61,7 +61,13 @@ def esc(text: object) -> str:
 def page(title: str, about: str, body: str, index: str = "index.html") -> bytes:
     text = fill(
         template("page.html"),
-        {"TITLE": esc(title), "ABOUT": about, "BODY": body, "INDEX": esc(index), "CSS": template("page.css")},
+        {
+            "TITLE": esc(title),
+            "ABOUT": about,
+            "BODY": body,
+            "NAV": f'<nav><a href="{esc(index)}">All views</a></nav>\n',
+            "CSS": template("page.css"),
+        },
     )
     return text.encode("utf-8")
 
@@ -104,12 +110,9 @@ def scenario_page(context: Context, run: Run) -> bytes:
     about = esc(named.comment) + (" " if named.comment else "")
     about += f"On the world of {esc(named.as_of)}. Reproduce with <code>{esc(reproduce(named.name))}</code>."
     if run.result is None:
-        return page(
-            named.label,
-            about,
-            f'<p class="notice">This scenario cannot run: {esc(run.problem)}</p>',
-            "../index.html",
-        )
+        lead = "No effect" if "hits nothing" in run.problem else "This scenario cannot run"
+        body = f'<p class="notice">{lead}: {esc(run.problem)}</p>'
+        return page(f"Scenario: {named.label}", about, body, "../index.html")
     result = run.result
     names = Names(context, result.net)
     outcome = result.outcome

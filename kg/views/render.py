@@ -216,9 +216,11 @@ def render_index(context: Context, size: tuple[int, int] | None = None) -> bytes
             "alone, offline.</p>"
         )
     page = fill(
-        template("index.html"),
+        template("page.html"),
         {
             "TITLE": "kg: views of China’s import cross-border e-commerce",
+            "NAV": "",
+            "CSS": template("page.css"),
             "ABOUT": "Each view is one page that opens offline in any current browser: search by name "
             "(English or Chinese), filter by class, series and chain, move the date slider to see the "
             "ecosystem as of any month since 2013, and select a node for its facts, its sources and "
@@ -248,7 +250,7 @@ def scenarios_html(context: Context) -> str:
 
 def outcome_line(run) -> str:
     if run.result is None:
-        return f"Cannot run: {run.problem}"
+        return f"{'No effect' if 'hits nothing' in run.problem else 'Cannot run'}: {run.problem}"
     outcome = run.result.outcome
     return (
         f"{len(outcome.failed)} participant(s) fail in {len(outcome.rounds)} round(s); "

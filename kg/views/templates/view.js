@@ -100,7 +100,7 @@ window.kgStart = function () {
 
   network.on("beforeDrawing", (ctx) => {
     ctx.save();
-    ctx.font = "600 18px system-ui, sans-serif";
+    ctx.font = "600 22px system-ui, sans-serif";
     ctx.fillStyle = "#555555";
     for (const a of data.annotations || []) ctx.fillText(a.text, a.x, a.y);
     ctx.restore();
@@ -157,6 +157,7 @@ window.kgStart = function () {
     network.focus(n.id, { scale: Math.max(network.getScale(), 1.2), animation: false });
     status.textContent = `${cursor + 1} of ${matches.length}: ${name}` + (matches.length > 1 ? " (Enter: next)" : "");
     showDetails(n.tip, n.page);
+    showImpact(n.id);
     return matches.map((m) => m.id);
   }
 
@@ -389,6 +390,7 @@ window.kgStart = function () {
     for (const f of failed) {
       const item = el("li");
       item.dataset.node = f.id;
+      item.dataset.round = String(f.round);
       item.appendChild(el("strong", f.label));
       item.append(f.round ? ` · round ${f.round}: loses ${f.loss} of its ${f.chain}` : " · falls in some draws only");
       if (f.causes && f.causes.length) {
