@@ -853,6 +853,14 @@ def test_selecting_a_provider_lists_whom_its_failure_fells(chromium, exported, s
     assert visit.evaluate("kgView.edges.get().filter(e => e.color.color === '#c00000').length") == 0
 
 
+def test_the_panel_says_an_exited_participant_cannot_fail(chromium, exported) -> None:
+    for page in ["participants/kaola.html", "ecosystem.html"]:
+        visit = load(chromium, exported / page, f"impact-exited-{page}")
+        assert visit.evaluate("kgView.showImpact('cbr:kaola')") == []
+        text = visit.page.locator("#impact-text").inner_text()
+        assert text.startswith("NetEase Kaola does not take part on 2019-09-30, so it cannot fail then")
+
+
 def test_the_panel_agrees_with_the_impact_findings_of_the_bundled_graph(chromium) -> None:
     from kg.api import KnowledgeGraph
 

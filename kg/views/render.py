@@ -19,6 +19,7 @@ from kg.views.context import Context, scenario_slug
 from kg.views.items import filters
 from kg.views.model import Scene, page_id
 from kg.views.style import ABOUT, TEMPLATES, TITLES, VIEW_NAMES
+from kg.views.worlds import alive_in
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -153,6 +154,13 @@ def impact_data(context: Context, scene: Scene) -> dict:
         )
         return {"impact": {"note": note}}
     on_page = {n.id for n in scene.nodes}
+    # The page's world is that of the month holding its day; what is not in it cannot fail there.
+    month = line.months.index(day[:7])
+    absent = (
+        []
+        if scene.slider
+        else sorted(page_id(n) for n in on_page if n in line.nodes and not alive_in(line.nodes[n], month))
+    )
     table: dict[int, int] = {}
     of = []
     for node in sorted(on_page & found.of.keys()):
@@ -165,7 +173,8 @@ def impact_data(context: Context, scene: Scene) -> dict:
         "impacts": [found.table[i] for i in sorted(table, key=table.get)],
         "impactOf": of,
         "impact": {
-            "day": day,
+            "day": line.days[month],
+            "absent": absent,
             "world": world,
             "samples": found.samples,
             "sampled": len(found.days) - 1,

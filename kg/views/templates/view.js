@@ -331,6 +331,15 @@ window.kgStart = function () {
     return impact.world;
   }
 
+  const absent = new Set(impact.absent || []);
+
+  // On a page with the slider, "all dates" asks about the latest month.
+  function takesPart(n) {
+    if (!time) return !absent.has(n.id);
+    const at = month === null ? time.days.length - 1 : month;
+    return !n.alive || n.alive.some(([a, b]) => a <= at && at < b);
+  }
+
   function cascadeOf(id) {
     const changes = impactOf.get(id);
     if (!changes) return null;
@@ -376,6 +385,11 @@ window.kgStart = function () {
     box.replaceChildren();
     if (impact.note) {
       box.appendChild(el("p", impact.note));
+      return [];
+    }
+    if (!takesPart(n)) {
+      box.appendChild(el("p", `${n.label} does not take part on ${dayNow()}, so it cannot fail then; ` +
+        (time ? "move the date slider into its lifetime." : "the view around it shows every date.")));
       return [];
     }
     const failed = cascadeOf(id) || [];
