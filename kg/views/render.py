@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kg.analysis.network import day as full_day
 from kg.analysis.simulation import DEFAULT_THRESHOLD
 from kg.errors import KgError
 from kg.views.context import Context, scenario_slug
@@ -146,7 +147,7 @@ def impact_data(context: Context, scene: Scene) -> dict:
         why = (
             f"for a graph of {len(context.net):,} nodes (over the view budget)"
             if found is None
-            else f"for {day}, before {line.months[0]}"
+            else f"for {day}, outside {line.months[0]} to {line.months[-1]}"
         )
         note = (
             f"Failure impacts are not precomputed {why}; `kg analyze chokepoints --as-of DATE` "
@@ -155,7 +156,7 @@ def impact_data(context: Context, scene: Scene) -> dict:
         return {"impact": {"note": note}}
     on_page = {n.id for n in scene.nodes}
     # The page's world is that of the month holding its day; what is not in it cannot fail there.
-    month = line.months.index(day[:7])
+    month = line.months.index(full_day(day)[:7])
     absent = (
         []
         if scene.slider
@@ -177,7 +178,7 @@ def impact_data(context: Context, scene: Scene) -> dict:
             "absent": absent,
             "world": world,
             "samples": found.samples,
-            "sampled": len(found.days) - 1,
+            "sampled": found.sampled,
             "threshold": DEFAULT_THRESHOLD,
         },
     }

@@ -110,12 +110,13 @@ def place(context: Context, items: list[NodeItem], reduced, keep: frozenset[str]
     lone = [i.id for i in sorted(items, key=lambda i: (i.kind, i.label.lower(), i.id)) if i.id not in linked]
     if len(lone) == len(items) or arrange is not None:
         lone = []
+    alone = set(lone)
     ranked = sorted(
-        (i.id for i in items if i.id not in lone),
+        (i.id for i in items if i.id not in alone),
         key=lambda n: (n not in keep, context.order.get(n, len(context.order) + 1), n),
     )
-    shown = [n for n in reduced.nodes if n not in lone]
-    drawn = [e for e in reduced.edges if e[0] not in lone]
+    shown = [n for n in reduced.nodes if n not in alone]
+    drawn = [e for e in reduced.edges if e[0] not in alone]
     positions = declutter((arrange or layout)(shown, drawn), ranked, boxes)
     block, heading = grid_below(positions, lone, boxes)
     positions |= block

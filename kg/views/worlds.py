@@ -88,7 +88,7 @@ class Timeline:
 
     def world_at(self, on: str) -> int | None:
         """The world of the month holding the day ``on``; None outside the months."""
-        month = on[:7]
+        month = day(on)[:7]
         return self.world_of[self.months.index(month)] if month in self.months else None
 
     def always(self, runs: Runs) -> bool:
@@ -142,6 +142,8 @@ class Impacts:
     table: list[list[dict]] = field(default_factory=list)
     of: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     samples: int = 0
+    # The world whose failures carry probabilities.
+    sampled: int = 0
 
 
 def impacts(
@@ -151,7 +153,7 @@ def impacts(
     distinct world), the point estimate with its causes and links; with ``samples``, the world
     ``sampled`` (an index of ``days``, default the last) also gives each failure its probability."""
     sampled = len(days) - 1 if sampled is None else sampled
-    out = Impacts(days, samples=samples)
+    out = Impacts(days, samples=samples, sampled=sampled)
     seen: dict[str, int] = {}
     last: dict[str, int] = {}
     for number, on in enumerate(days):

@@ -111,6 +111,9 @@ window.kgStart = function () {
     showDetails(n.tip, n.page);
     showImpact(n.id);
   });
+  network.on("deselectNode", (ev) => {
+    if (!ev.nodes.length) clearImpact();
+  });
   network.on("selectEdge", (ev) => {
     if (!ev.nodes.length) showDetails(edgeById.get(ev.edges[0]).tip);
   });
@@ -132,7 +135,7 @@ window.kgStart = function () {
     const status = document.getElementById("search-status");
     if (!q) {
       status.textContent = "";
-      network.unselectAll();
+      clearImpact();
       return [];
     }
     const matches = data.nodes
@@ -149,6 +152,10 @@ window.kgStart = function () {
     lastQuery = q;
     const n = matches[cursor];
     const name = n.labelZh ? `${n.label} (${n.labelZh})` : n.label;
+    if (!aliveNow(n)) {
+      status.textContent = `${name} does not take part on ${dayNow()}; move the date slider into its lifetime.`;
+      return matches.map((m) => m.id);
+    }
     if (!nodeShown(n)) {
       status.textContent = `${name} is hidden by a filter; tick its class and series to see it.`;
       return matches.map((m) => m.id);
@@ -269,6 +276,7 @@ window.kgStart = function () {
   function setColorMode(key) {
     mode = key;
     nodes.update(data.nodes.map((n) => ({ id: n.id, color: nodeColor(n) })));
+    light(lit.failed);
     showMode();
   }
 
@@ -348,20 +356,29 @@ window.kgStart = function () {
     return found < 0 ? null : data.impacts[found];
   }
 
-  let lit = { nodes: [], edges: [] };
+  let lit = { nodes: [], edges: [], failed: [] };
 
+  // Only colour and width change, so a node the reader dragged stays where it is.
   function unlight() {
-    nodes.update(lit.nodes.map((id) => visNode(byId.get(id))));
-    edges.update(lit.edges.map((id) => visEdge(edgeById.get(id))));
-    lit = { nodes: [], edges: [] };
+    nodes.update(lit.nodes.map((id) => {
+      const n = byId.get(id);
+      return { id, borderWidth: n.borderWidth, color: nodeColor(n) };
+    }));
+    edges.update(lit.edges.map((id) => {
+      const item = visEdge(edgeById.get(id));
+      return { id, width: item.width, color: item.color };
+    }));
+    lit = { nodes: [], edges: [], failed: [] };
   }
 
-  function light(failed) {
+  // What falls at the point estimate; those that fall in some draws only stay as they are.
+  function light(cascade) {
+    const failed = cascade.filter((f) => f.round > 0);
     const ids = failed.filter((f) => byId.has(f.id)).map((f) => f.id);
     const links = [...new Set(failed.flatMap((f) => f.links || []))].filter((id) => edgeById.has(id));
     nodes.update(ids.map((id) => ({ id, borderWidth: 5, color: Object.assign(nodeColor(byId.get(id)), { border: FAILED }) })));
     edges.update(links.map((id) => ({ id, width: 4, color: { color: FAILED, highlight: FAILED, hover: FAILED, opacity: 1 } })));
-    lit = { nodes: ids, edges: links };
+    lit = { nodes: ids, edges: links, failed: cascade };
   }
 
   const FAILED = "#c00000";
@@ -385,6 +402,12 @@ window.kgStart = function () {
     box.replaceChildren();
     if (impact.note) {
       box.appendChild(el("p", impact.note));
+      return [];
+    }
+    if (n.kind === "Policy" || n.id.startsWith("group:")) {
+      box.appendChild(el("p", n.kind === "Policy"
+        ? `${n.label} is a policy: it is a shock, not a failure; replay it with kg simulate --policy ${n.id}.`
+        : `${n.label} is a group of nodes; each has its failure impact where it is drawn on its own.`));
       return [];
     }
     if (!takesPart(n)) {
