@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kg.analysis.centrality import to_igraph
@@ -127,7 +128,6 @@ class Context:
     pages: dict[str, str]
     top: float
     line: Timeline
-    impacts: Impacts | None
 
     @classmethod
     def of(cls, net: nx.MultiDiGraph, facts: Facts) -> Context:
@@ -140,7 +140,6 @@ class Context:
         for finding in chokepoints(net, impacts=False):
             findings[finding.node].append(finding)
         people = [n for n in ranked if is_participant(net, n)][:PARTICIPANT_PAGE_LIMIT]
-        line = timeline(net)
         return cls(
             net=net,
             facts=facts,
@@ -149,9 +148,13 @@ class Context:
             findings=dict(findings),
             pages={n: slug_of(n) for n in sorted(people)},
             top=max(rank.values(), default=0.0) or 1.0,
-            line=line,
-            impacts=world_impacts(net, line),
+            line=timeline(net),
         )
+
+    @cached_property
+    def impacts(self) -> Impacts | None:
+        """Computed when a page first asks: the timeline and scenario pages never do."""
+        return world_impacts(self.net, self.line)
 
     def label(self, node: str) -> str:
         return self.net.nodes[node]["label"] if node in self.net else local(node)

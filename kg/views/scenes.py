@@ -116,8 +116,7 @@ def place(context: Context, items: list[NodeItem], reduced, keep: frozenset[str]
         key=lambda n: (n not in keep, context.order.get(n, len(context.order) + 1), n),
     )
     shown = [n for n in reduced.nodes if n not in alone]
-    drawn = [e for e in reduced.edges if e[0] not in alone]
-    positions = declutter((arrange or layout)(shown, drawn), ranked, boxes)
+    positions = declutter((arrange or layout)(shown, reduced.edges), ranked, boxes)
     block, heading = grid_below(positions, lone, boxes)
     positions |= block
     for item in items:

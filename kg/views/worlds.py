@@ -76,15 +76,13 @@ class Timeline:
     """Months, when each node and link takes part, and the distinct worlds among the months."""
 
     months: list[str]
+    # The last day of each month: the day whose world the month shows.
+    days: list[str]
     nodes: dict[str, Runs]
     edges: dict[str, Runs]
     # world_of[month] is the index of its world in ``starts``, the first month of each world.
     world_of: list[int] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
-
-    @property
-    def days(self) -> list[str]:
-        return [month_end(m) for m in self.months]
 
     def world_at(self, on: str) -> int | None:
         """The world of the month holding the day ``on``; None outside the months."""
@@ -119,7 +117,7 @@ def timeline(net: nx.MultiDiGraph) -> Timeline:
     nodes |= {n: union(pointed[n]) for n in concept}
     for s, o, key, d in later:
         edges[key] = intersect(intersect(run_of(d.get("start"), d.get("end"), days), nodes[s]), nodes[o])
-    line = Timeline(months, nodes, edges)
+    line = Timeline(months, days, nodes, edges)
     changes = sorted({0} | {x for runs in [*nodes.values(), *edges.values()] for run in runs for x in run})
     line.starts = [c for c in changes if c < len(months)]
     line.world_of = [bisect.bisect_right(line.starts, m) - 1 for m in range(len(months))]
