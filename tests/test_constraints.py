@@ -12,7 +12,7 @@ import pytest
 from bench.generate import generate
 from kg.resources import bundled_dataset, resource_dir
 from kg.stores.files import parse_turtle
-from kg.validation.constraints import core_problems
+from kg.validation.constraints import core_problems, sparql_problems
 from kg.vocabulary import CBEC, CBR, DCTERMS, ONTOLOGY_FILES, PROV, RDFS, SCHEMA, XSD, compact
 
 Value = ox.NamedNode | ox.Literal
@@ -216,6 +216,30 @@ def test_synthetic_100k_graph_validates_clean() -> None:
     graph.load(generate(100_000), format=ox.RdfFormat.TURTLE)
     assert len(graph) > 80_000
     assert core_problems(graph, None) == []
+
+
+def test_flat_synthetic_graph_validates_clean_and_its_broken_links_are_found() -> None:
+    """The anti-joins of cbsh:DirectLinkHasStatement, on the flat shape whose providers carry
+    hundreds of links each: a direct triple without its statement and a bare dependsOn."""
+    graph = ox.Store()
+    graph.load(generate(20_000, shape="flat"), format=ox.RdfFormat.TURTLE)
+    assert core_problems(graph, None) == [] and sparql_problems(graph, None) == []
+    busy = node("logisticsprovider-0")
+    statement = next(graph.quads_for_pattern(None, term(CBEC, "object"), busy)).subject
+    subject = next(graph.quads_for_pattern(statement, term(CBEC, "subject"), None)).object
+    prop = next(graph.quads_for_pattern(statement, term(CBEC, "predicate"), None)).object
+    for other in list(graph.quads_for_pattern(None, term(CBEC, "object"), busy)):
+        stated = next(graph.quads_for_pattern(other.subject, term(CBEC, "subject"), None)).object
+        said = next(graph.quads_for_pattern(other.subject, term(CBEC, "predicate"), None)).object
+        if (stated, said) == (subject, prop):
+            for quad in list(graph.quads_for_pattern(other.subject, None, None)):
+                graph.remove(quad)
+    graph.add(ox.Quad(node("supplier-3"), term(CBEC, "dependsOn"), busy))
+    found = {(p.focus, p.path, p.value) for p in sparql_problems(graph, None)}
+    assert found == {
+        (compact(subject), compact(prop), "cbr:logisticsprovider-0"),
+        ("cbr:supplier-3", "", "cbr:logisticsprovider-0"),
+    }
 
 
 def test_compiler_does_not_import_rdflib() -> None:

@@ -205,16 +205,21 @@ def patterns_of(tests: list[Test]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for t in tests for p in t.patterns))
 
 
-def target_pattern(shapes: Shapes, shape: Term) -> str:
-    """The shape's focus nodes, each once, as ?this.
+def target_union(shapes: Shapes, shape: Term) -> str:
+    """The shape's focus nodes as ?this, as a UNION of its targets (a node may come twice)."""
+    classes = shapes.objects(shape, SH + "targetClass")
+    patterns = [f"{{ ?this rdf:type/rdfs:subClassOf* {c} }}" for c in classes]
+    patterns += [f"{{ ?this {p} ?target }}" for p in shapes.objects(shape, SH + "targetSubjectsOf")]
+    return " UNION ".join(patterns)
+
+
+def target_pattern(union: str) -> str:
+    """The focus nodes of ``target_union``, each once.
 
     A subquery: joined directly, a UNION of targets made Oxigraph re-run it for every
     candidate row (3.3 s instead of 0.3 s for one constraint on a million triples).
     """
-    classes = shapes.objects(shape, SH + "targetClass")
-    patterns = [f"{{ ?this rdf:type/rdfs:subClassOf* {c} }}" for c in classes]
-    patterns += [f"{{ ?this {p} ?target }}" for p in shapes.objects(shape, SH + "targetSubjectsOf")]
-    return f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(patterns)} }} }}"
+    return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
 
 
 def node_checks(shapes: Shapes, shape: Term, targets: str) -> list[Check]:
@@ -247,22 +252,35 @@ def closed_check(shapes: Shapes, shape: Term, targets: str) -> list[Check]:
     return [Check(query, message.value if message else "property {?path} is not allowed on a closed shape")]
 
 
-def count_checks(shapes: Shapes, shape: Term, path: Term, targets: str) -> list[Check]:
+def count_checks(shapes: Shapes, shape: Term, path: Term, targets: str, union: str) -> list[Check]:
     checks = []
     least, most = shapes.one(shape, SH + "minCount"), shapes.one(shape, SH + "maxCount")
-    if least is not None:
+    needs = f"needs at least {least.value} {plural('value', least)} of {compact(path)}" if least else ""
+    if least is not None and least.value == "1":
+        # An index lookup per focus node: grouping every focus node's values cost 2.5 times more.
+        checks.append(
+            Check(
+                f"SELECT ?this ({path} AS ?path) WHERE {{ {targets} "
+                f"FILTER NOT EXISTS {{ ?this {path} ?value }} }}",
+                needs,
+            )
+        )
+    elif least is not None:
         checks.append(
             Check(
                 f"SELECT ?this ({path} AS ?path) WHERE {{ {targets} OPTIONAL {{ ?this {path} ?value }} }} "
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {least.value})",
-                f"needs at least {least.value} {plural('value', least)} of {compact(path)}",
+                needs,
             )
         )
     if most is not None:
+        # From the selective side: the property's triples grouped first, and only a node with
+        # too many values tested for being a focus node (2.3 times faster than from the targets).
         checks.append(
             Check(
-                f"SELECT ?this ({path} AS ?path) WHERE {{ {targets} ?this {path} ?value }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {most.value})",
+                f"SELECT ?this ({path} AS ?path) WHERE {{ {{ SELECT ?this WHERE {{ ?this {path} ?value }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {most.value}) }} "
+                f"FILTER EXISTS {{ {union} }} }}",
                 f"allows at most {most.value} {plural('value', most)} of {compact(path)}",
             )
         )
@@ -297,14 +315,14 @@ def value_checks(shapes: Shapes, shape: Term, path: Term, targets: str) -> list[
     ]
 
 
-def property_checks(shapes: Shapes, shape: Term, targets: str) -> list[Check]:
+def property_checks(shapes: Shapes, shape: Term, targets: str, union: str) -> list[Check]:
     shapes.refuse_unknown(shape, PROPERTY_SHAPE_TERMS)
     path = shapes.one(shape, SH + "path")
     if not isinstance(path, ox.NamedNode):
         raise NotImplementedError(f"kg compiles only single-property paths, not {path} in {SHAPES_FILE}")
     message = shapes.one(shape, SH + "message")
     checks = [
-        *count_checks(shapes, shape, path, targets),
+        *count_checks(shapes, shape, path, targets, union),
         *unique_lang_check(shapes, shape, path, targets),
         *value_checks(shapes, shape, path, targets),
     ]
@@ -320,10 +338,11 @@ def compiled_checks() -> tuple[Check, ...]:
     checks = []
     for shape in sorted(targeted, key=str):
         shapes.refuse_unknown(shape, NODE_SHAPE_TERMS)
-        targets = target_pattern(shapes, shape)
+        union = target_union(shapes, shape)
+        targets = target_pattern(union)
         checks += node_checks(shapes, shape, targets) + closed_check(shapes, shape, targets)
         for property_shape in shapes.objects(shape, SH + "property"):
-            checks += property_checks(shapes, property_shape, targets)
+            checks += property_checks(shapes, property_shape, targets, union)
     return tuple(checks)
 
 
@@ -342,26 +361,22 @@ def sparql_checks() -> tuple[Check, ...]:
     $this becomes ?this, bound by the shape's targets (sh:targetClass with subclasses,
     sh:targetSubjectsOf); the text comes from the shapes file, never from a user.
     """
-    rows = shapes_graph().query(
-        """SELECT ?shape ?select ?message
-                  (GROUP_CONCAT(DISTINCT STR(?class); separator=" ") AS ?classes)
-                  (GROUP_CONCAT(DISTINCT STR(?subjectsOf); separator=" ") AS ?subjects) {
+    shapes = Shapes(shapes_graph())
+    rows = shapes.store.query(
+        """SELECT ?shape ?select ?message {
              ?shape sh:sparql ?c . ?c sh:select ?select .
              OPTIONAL { ?c sh:message ?message }
-             OPTIONAL { ?shape sh:targetClass ?class }
-             OPTIONAL { ?shape sh:targetSubjectsOf ?subjectsOf }
-           } GROUP BY ?shape ?select ?message""",
+           }""",
         prefixes=PREFIXES,
     )
     checks = []
     for row in rows:
-        classes = row["classes"].value.split() if row["classes"] else []
-        subjects_of = row["subjects"].value.split() if row["subjects"] else []
-        targets = [f"{{ ?this a/rdfs:subClassOf* <{c}> }}" for c in classes]
-        targets += [f"{{ ?this <{p}> ?any }}" for p in subjects_of]
+        # The focus nodes as a DISTINCT subquery: a bare UNION was re-run for every row
+        # (1.5 s instead of 0.3 s for one constraint on the flat benchmark graph of 1M triples).
+        targets = target_pattern(target_union(shapes, row["shape"]))
         body = row["select"].value.replace("$this", "?this")
         where = body.index("{", body.upper().index("WHERE"))
-        query = body[: where + 1] + " { " + " UNION ".join(targets) + " } " + body[where + 1 :]
+        query = body[: where + 1] + f" {targets} " + body[where + 1 :]
         message = row["message"].value if row["message"] else "SPARQL constraint not met"
         checks.append(Check(query, message))
     return tuple(checks)
