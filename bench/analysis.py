@@ -4,6 +4,9 @@ data beside one deterministic run.
 
     python -m bench.analysis [SIZES...]        (default: 10000 100000 1000000)
 
+On both shapes of bench/generate.py (chain, flat); the projection is built once and shared
+by every analysis, as `kg analyze all` and `kg report` share it.
+
 Every figure is printed as seconds and as a ratio to loading the same Turtle into
 Oxigraph in the same process, so machines of different speed give comparable ratios.
 """
@@ -37,8 +40,11 @@ def timed(work):
     return value, time.perf_counter() - start
 
 
-def run(size: int) -> dict:
-    text = generate(size)
+SHAPES = ("chain", "flat")
+
+
+def run(size: int, shape: str) -> dict:
+    text = generate(size, shape=shape)
     graph = ox.Store()
     _, load = timed(lambda: graph.load(text, format=ox.RdfFormat.TURTLE))
     with_ontology(graph)
@@ -80,19 +86,19 @@ def main(sizes: list[int]) -> None:
     )
     print()
     print(
-        "| triples | nodes | edges | load s | projection | centrality | impact ranking | structural "
-        "| analysis total |"
+        "| shape | triples | nodes | edges | load s | projection | centrality | impact ranking "
+        "| structural | analysis total |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size in sizes:
-        r = run(size)
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for shape, size in ((shape, size) for shape in SHAPES for size in sizes):
+        r = run(size, shape)
         total = r["projection"] + r["centrality"] + r["impact"] + r["chokepoints"]
 
         def cell(seconds: float) -> str:
             return f"{seconds:.2f} s ({seconds / r['load']:.1f}x)"
 
         print(
-            f"| {r['triples']:,} | {r['nodes']:,} | {r['edges']:,} | {r['load']:.2f} | "
+            f"| {shape} | {r['triples']:,} | {r['nodes']:,} | {r['edges']:,} | {r['load']:.2f} | "
             f"{cell(r['projection'])} | "
             f"{cell(r['centrality'])} | {cell(r['impact'])} | {cell(r['chokepoints'])} | {cell(total)} |",
             flush=True,

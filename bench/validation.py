@@ -2,6 +2,9 @@
 
     python -m bench.validation [SIZE]        (default: 1000000 triples)
 
+On both shapes of bench/generate.py (chain, flat); then the time of every constraint at SIZE on
+each shape, slowest first, so that a slow one shows by name.
+
 Validation is the shapes' core constraints compiled to SPARQL (kg.validation.constraints.core_problems)
 plus their SPARQL constraints (kg.validation.constraints.sparql_problems), both on Oxigraph. Times are
 printed in seconds and as a ratio to loading the Turtle into Oxigraph in the same process, so
@@ -21,8 +24,14 @@ from rdflib.namespace import SH
 
 from bench.generate import generate
 from kg.resources import resource_dir
-from kg.validation.constraints import core_problems, sparql_problems
-from kg.vocabulary import ONTOLOGY_FILES
+from kg.validation.constraints import (
+    compiled_checks,
+    core_problems,
+    sparql_checks,
+    sparql_problems,
+    validation_view,
+)
+from kg.vocabulary import ONTOLOGY_FILES, PREFIXES
 
 PYSHACL_SIZE = 100_000
 
@@ -33,20 +42,25 @@ def timed(work):
     return value, time.perf_counter() - start
 
 
-def loaded(size: int) -> tuple[ox.Store, float]:
-    text = generate(size)
+SHAPES = ("chain", "flat")
+SHOWN = 12
+
+
+def loaded(size: int, shape: str = "chain") -> tuple[ox.Store, float]:
+    text = generate(size, shape=shape)
     graph = ox.Store()
     _, load = timed(lambda: graph.load(text, format=ox.RdfFormat.TURTLE))
     return graph, load
 
 
-def oxigraph_row(size: int) -> str:
-    graph, load = loaded(size)
+def oxigraph_row(size: int, shape: str) -> str:
+    graph, load = loaded(size, shape)
     core, core_time = timed(lambda: core_problems(graph, None))
     sparql, sparql_time = timed(lambda: sparql_problems(graph, None))
     total = core_time + sparql_time
     return (
-        f"| Oxigraph (kg) | {len(graph):,} | {load:.2f} | {core_time:.2f} s ({core_time / load:.1f}x) | "
+        f"| Oxigraph (kg), {shape} | {len(graph):,} | {load:.2f} | "
+        f"{core_time:.2f} s ({core_time / load:.1f}x) | "
         f"{sparql_time:.2f} s ({sparql_time / load:.1f}x) | {total:.2f} s ({total / load:.1f}x) | "
         f"{len(core) + len(sparql)} |"
     )
@@ -76,11 +90,34 @@ def pyshacl_row(size: int) -> tuple[str, float]:
     return row, seconds
 
 
+def per_constraint(size: int, shape: str) -> None:
+    """Every constraint's own time on one shape, slowest first, beside the load."""
+    graph, load = loaded(size, shape)
+    view = validation_view(graph)
+    times = []
+    for check in compiled_checks() + sparql_checks():
+        run = lambda check=check: list(  # noqa: E731
+            view.query(check.query, prefixes=PREFIXES, use_default_graph_as_union=True)
+        )
+        _, seconds = timed(run)
+        times.append((seconds, check.name))
+    times.sort(reverse=True)
+    total = sum(s for s, _ in times)
+    print(f"\n{shape}, {len(graph):,} triples, load {load:.2f} s: {len(times)} constraints, {total:.2f} s")
+    print("| constraint | s | / load |")
+    print("|---|---:|---:|")
+    for seconds, name in times[:SHOWN]:
+        print(f"| {name.replace('|', '/')} | {seconds:.3f} | {seconds / load:.2f}x |")
+    rest = total - sum(s for s, _ in times[:SHOWN])
+    print(f"| the other {len(times) - SHOWN} | {rest:.3f} | {rest / load:.2f}x |")
+
+
 def main(size: int) -> None:
     print("| validator | triples | load s | core constraints | SPARQL constraints | total | violations |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    print(oxigraph_row(size))
-    print(oxigraph_row(PYSHACL_SIZE))
+    for shape in SHAPES:
+        print(oxigraph_row(size, shape))
+        print(oxigraph_row(PYSHACL_SIZE, shape))
     row, seconds = pyshacl_row(PYSHACL_SIZE)
     print(row)
     print(
@@ -88,6 +125,8 @@ def main(size: int) -> None:
         f"so at {seconds:.0f} s for {PYSHACL_SIZE:,} it would need {seconds * size / PYSHACL_SIZE / 60:.0f} "
         "minutes or more."
     )
+    for shape in SHAPES:
+        per_constraint(size, shape)
 
 
 if __name__ == "__main__":

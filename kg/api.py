@@ -12,13 +12,14 @@ this class: each command is one of its methods, printed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -60,6 +61,8 @@ from kg.vocabulary import XSD, compact, date_literal, level, plain_value
 if TYPE_CHECKING:
     import networkx as nx
     import pandas
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -126,6 +129,25 @@ class KnowledgeGraph:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # Projections kept while one command runs several analyses (see ``sharing``).
+        self._projections: dict[tuple, nx.MultiDiGraph] | None = None
+
+    def _changed(self, result: T) -> T:
+        """A write's result, after the shared projections it made stale are dropped."""
+        if self._projections:
+            self._projections.clear()
+        return result
+
+    @contextlib.contextmanager
+    def sharing(self) -> Iterator[KnowledgeGraph]:
+        """Within the block, analyses of the same world share one projection of the store,
+        which they only read; outside it every call projects the store as it is then."""
+        outer = self._projections
+        self._projections = {} if outer is None else outer
+        try:
+            yield self
+        finally:
+            self._projections = outer
 
     @property
     def location(self) -> str:
@@ -225,9 +247,14 @@ class KnowledgeGraph:
         day = date_literal(day_of(as_of or today()), "`as_of`").value
         confidence = level(min_confidence, "`min_confidence`").value.rsplit("#", 1)[-1]
         name = chain_of(chain)
+        key = (day, confidence, name)
+        if self._projections is not None and key in self._projections:
+            return self._projections[key]
         filters = Filters(chains=frozenset({name}) if name else None, as_of=day, min_confidence=confidence)
         net = project(self.store.query_view(), filters)
         net.graph["chain"] = name
+        if self._projections is not None:
+            self._projections[key] = net
         return net
 
     def centrality(
@@ -409,7 +436,7 @@ class KnowledgeGraph:
             iri, names(type), label, names(source), label_zh, comment, series, status,
             exit_date, founded, launched,
         )  # fmt: skip
-        return add_entity(self.store, spec)
+        return self._changed(add_entity(self.store, spec))
 
     def add_link(
         self,
@@ -434,7 +461,7 @@ class KnowledgeGraph:
             None if weight is None else str(weight), criticality, chain, paragraph, rationale,
             start, end, comment,
         )  # fmt: skip
-        return add_link(self.store, spec)
+        return self._changed(add_link(self.store, spec))
 
     def add_source(
         self,
@@ -445,15 +472,15 @@ class KnowledgeGraph:
         publisher: str | None = None,
     ) -> EditResult:
         """Add a document later facts can cite as their ``source``."""
-        return add_source(self.store, SourceSpec(iri, title, url, date, publisher))
+        return self._changed(add_source(self.store, SourceSpec(iri, title, url, date, publisher)))
 
     def remove_link(self, subject: str, predicate: str, object: str) -> EditResult:
         """Remove one link with its statements."""
-        return remove_link(self.store, subject, predicate, object)
+        return self._changed(remove_link(self.store, subject, predicate, object))
 
     def remove_entity(self, iri: str) -> EditResult:
         """Remove an entity with every link and statement it takes part in."""
-        return remove_entity(self.store, iri)
+        return self._changed(remove_entity(self.store, iri))
 
     # ------------------------------------------------------------ views
 
@@ -497,7 +524,7 @@ class KnowledgeGraph:
 
     def import_files(self, paths: Sequence[Path | str], progress: Callable[[int], None] | None = None):
         """Import Turtle, N-Triples, N-Quads, JSON-LD, RDF/XML or CSV files: all or nothing."""
-        return import_files(self.store, [Path(p) for p in paths], progress=progress)
+        return self._changed(import_files(self.store, [Path(p) for p in paths], progress=progress))
 
     def check(self) -> str:
         """Read the whole store back; damage raises a StoreError naming it."""

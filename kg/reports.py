@@ -27,6 +27,11 @@ def main_report(graph: KnowledgeGraph, exports: str | Path | None = None) -> tup
     with their probabilities and write the HTML views into ``exports`` (None: the store's own
     ``exports/`` folder, when it has one; "-": none). The flag is False when the store does
     not conform."""
+    with graph.sharing():
+        return main_sections(graph, exports)
+
+
+def main_sections(graph: KnowledgeGraph, exports: str | Path | None) -> tuple[str, bool]:
     report = graph.validate()
     today = datetime.date.today().isoformat()
     sections = [
@@ -131,6 +136,26 @@ def centrality_report(
     return (
         table_text(header, body) + f"\n\nTop {len(rows)} of {len(net)} nodes, {scope}.\n" + "\n".join(notes)
     )
+
+
+def analysis_report(
+    graph: KnowledgeGraph,
+    chain: str | None = None,
+    top: int = 15,
+    lang: str = "en",
+    **filters,
+) -> str:
+    """`kg analyze all`: the centrality table, then the chokepoints (impact ranking first), both
+    on one projection of the store."""
+    with graph.sharing():
+        return "\n\n".join(
+            [
+                "== Centrality",
+                centrality_report(graph, chain=chain, top=top, lang=lang, **filters),
+                "== Chokepoints",
+                chokepoints_report(graph, chain=chain, top=top, lang=lang, **filters),
+            ]
+        )
 
 
 def chokepoints_report(

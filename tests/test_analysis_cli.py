@@ -125,3 +125,16 @@ def test_write_results_are_queryable(any_kg, tmp_path) -> None:
     )
     rows = json.loads(any_kg("query", str(dated), "--format", "json").output)["results"]["bindings"]
     assert [r["date"]["value"] for r in rows] == ["2016-04-08"]
+
+
+def test_analyze_all_prints_both_analyses_from_one_projection(any_kg, monkeypatch) -> None:
+    import kg.api
+
+    centrality = any_kg("analyze", "centrality", "--as-of", "2016-04-08", "--top", "5").output
+    chokepoints = any_kg("analyze", "chokepoints", "--as-of", "2016-04-08", "--top", "5").output
+    projections = []
+    project = kg.api.project
+    monkeypatch.setattr(kg.api, "project", lambda *a: projections.append(a) or project(*a))
+    both = any_kg("analyze", "all", "--as-of", "2016-04-08", "--top", "5").output
+    assert both == f"== Centrality\n\n{centrality.rstrip()}\n\n== Chokepoints\n\n{chokepoints}"
+    assert len(projections) == 1

@@ -185,3 +185,15 @@ def test_the_public_names_are_declared() -> None:
         assert getattr(kg, name) is not None, name
     assert kg.open.__module__ == "kg.api"
     assert (Path(kg.__file__).parent / "py.typed").is_file()
+
+
+def test_shared_projections_are_kept_within_the_block_and_dropped_by_a_write(graph) -> None:
+    with graph.sharing():
+        first = graph.network(as_of="2016-04-08")
+        assert graph.network(as_of="2016-04-08") is first
+        assert graph.network(as_of="2017-01-01") is not first
+        graph.add_source("cbr:source-new", title="Notes")
+        graph.add_entity("cbr:new-platform", type="cbec:Platform", label="New", source="cbr:source-new")
+        after = graph.network(as_of="2016-04-08")
+        assert after is not first and CBR + "new-platform" in after
+    assert graph.network(as_of="2016-04-08") is not after

@@ -15,7 +15,7 @@ from functools import cache
 import pyoxigraph as ox
 
 from kg.errors import KgError, ValidationError
-from kg.validation.constraints import core_problems, sparql_problems, validation_view
+from kg.validation.constraints import Focus, core_problems, sparql_problems, validation_view
 from kg.validation.report import Problem, Report
 from kg.validation.shacl import shacl_problems
 from kg.vocabulary import (
@@ -46,7 +46,7 @@ def validate_graph(
 
 
 def shape_problems(
-    graph: ox.Store, focus: list[ox.NamedNode] | None, engine: str = "kg", view: ox.Store | None = None
+    graph: ox.Store, focus: Focus, engine: str = "kg", view: ox.Store | None = None
 ) -> list[Problem]:
     """Every shape's findings over ``graph``, on one data-plus-ontology ``view`` (made if not given)."""
     if engine not in ENGINES:

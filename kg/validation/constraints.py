@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -65,6 +65,7 @@ class Check:
 
     query: str
     message: str
+    name: str = ""  # the shape and what it checks, for a benchmark that times each constraint
 
 
 class Shapes:
@@ -340,10 +341,18 @@ def compiled_checks() -> tuple[Check, ...]:
         shapes.refuse_unknown(shape, NODE_SHAPE_TERMS)
         union = target_union(shapes, shape)
         targets = target_pattern(union)
-        checks += node_checks(shapes, shape, targets) + closed_check(shapes, shape, targets)
+        found = node_checks(shapes, shape, targets) + closed_check(shapes, shape, targets)
+        checks += [named(c, shape_name(shape)) for c in found]
         for property_shape in shapes.objects(shape, SH + "property"):
-            checks += property_checks(shapes, property_shape, targets, union)
+            path = compact(shapes.one(property_shape, SH + "path"))
+            found = property_checks(shapes, property_shape, targets, union)
+            checks += [named(c, f"{shape_name(shape)} {path}") for c in found]
     return tuple(checks)
+
+
+def named(check: Check, where: str) -> Check:
+    """The check named by its shape (and path) and the first words of what it reports."""
+    return Check(check.query, check.message, f"{where}: {check.message[:48]}")
 
 
 @cache
@@ -378,7 +387,7 @@ def sparql_checks() -> tuple[Check, ...]:
         where = body.index("{", body.upper().index("WHERE"))
         query = body[: where + 1] + f" {targets} " + body[where + 1 :]
         message = row["message"].value if row["message"] else "SPARQL constraint not met"
-        checks.append(Check(query, message))
+        checks.append(named(Check(query, message), shape_name(row["shape"]) + " sh:sparql"))
     return tuple(checks)
 
 
@@ -389,34 +398,35 @@ def validation_view(graph: ox.Store) -> ox.Store:
     return view
 
 
-def core_problems(
-    graph: ox.Store, focus: list[ox.NamedNode] | None, view: ox.Store | None = None
-) -> list[Problem]:
+# Whose findings count: the nodes listed, the subjects of the view's default graph (an import's
+# own nodes, beside the store's neighbourhood in another graph), or every node (None).
+Focus = Collection[ox.NamedNode] | ox.DefaultGraph | None
+
+
+def core_problems(graph: ox.Store, focus: Focus, view: ox.Store | None = None) -> list[Problem]:
     """Run the compiled core constraints on the graph plus the ontology; ``focus`` keeps only
-    the results about those nodes (``None``: every node). ``view``: that union, if already made."""
+    the results about those nodes. ``view``: that union, if already made."""
     return violations(compiled_checks(), graph, focus, view)
 
 
-def sparql_problems(
-    graph: ox.Store, focus: list[ox.NamedNode] | None, view: ox.Store | None = None
-) -> list[Problem]:
+def sparql_problems(graph: ox.Store, focus: Focus, view: ox.Store | None = None) -> list[Problem]:
     """Run the shapes' sh:sparql constraints, as ``core_problems`` runs the core ones."""
     return violations(sparql_checks(), graph, focus, view)
 
 
 def violations(
-    checks: tuple[Check, ...], graph: ox.Store, focus: list[ox.NamedNode] | None, view: ox.Store | None
+    checks: tuple[Check, ...], graph: ox.Store, focus: Focus, view: ox.Store | None
 ) -> list[Problem]:
     if focus is not None and not focus:
         return []
     view = view if view is not None else validation_view(graph)
-    wanted = None if focus is None else {n.value for n in focus}
+    wanted = kept(view, focus)
     problems = set()
     for check in checks:
         solutions = view.query(check.query, prefixes=PREFIXES, use_default_graph_as_union=True)
         names = [v.value for v in solutions.variables]
         for row in solutions:
-            if wanted is not None and row["this"].value not in wanted:
+            if not wanted(row["this"]):
                 continue
             values = {name: row[name] for name in names}
             path, value = values.get("path"), values.get("value")
@@ -429,6 +439,17 @@ def violations(
                 )
             )
     return sorted(problems)
+
+
+def kept(view: ox.Store, focus: Focus) -> Callable[[Term], bool]:
+    """Whether a finding about a node counts; looked up per finding, so that a million imported
+    nodes are never listed in Python."""
+    if focus is None:
+        return lambda node: True
+    if isinstance(focus, ox.DefaultGraph):
+        return lambda node: any(True for _ in view.quads_for_pattern(node, None, None, focus))
+    wanted = set(focus)
+    return wanted.__contains__
 
 
 def fill(message: str, values: dict) -> str:
