@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from kg.views.context import Context
@@ -167,35 +168,68 @@ def declutter(
     """Move nodes, most important first, to the nearest spot (on a spiral round where the
     layout put them) where neither the node nor its label touches another's.
 
-    A hash of CELL-sized squares finds the neighbours, so each try looks at a few boxes only.
+    A hash of CELL-sized squares finds the neighbours; the spots are tried a batch at a time
+    against them with numpy (a node in a crowded place tries hundreds), the first free one wins.
     """
+    import numpy as np
+
     cells: dict[tuple[int, int], list[Box]] = defaultdict(list)
-
-    def rect(node: str, x: int, y: int) -> Box:
-        left, top, right, bottom = boxes[node]
-        return (x + left - MARGIN / 2, y + top - MARGIN / 2, x + right + MARGIN / 2, y + bottom + MARGIN / 2)
-
-    def covered(box: Box):
-        for i in range(int(box[0] // CELL), int(box[2] // CELL) + 1):
-            for j in range(int(box[1] // CELL), int(box[3] // CELL) + 1):
-                yield (i, j)
-
-    def free(box: Box) -> bool:
-        return not any(
-            box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
-            for cell in covered(box)
-            for o in cells.get(cell, ())
-        )
-
+    nudges = np.array(NUDGES, dtype=float)
     out = {}
     for node in order:
         x, y = positions[node]
-        spot = next(((x + dx, y + dy) for dx, dy in NUDGES if free(rect(node, x + dx, y + dy))), (x, y))
-        box = rect(node, *spot)
+        left, top, right, bottom = boxes[node]
+        pad = (left - MARGIN / 2, top - MARGIN / 2, right + MARGIN / 2, bottom + MARGIN / 2)
+        spot = (x, y)
+        for start, end in BATCHES:
+            tried = nudges[start:end] + (x, y)
+            free = free_spots(tried, pad, cells)
+            if free.any():
+                dx, dy = NUDGES[start + int(free.argmax())]
+                spot = (x + dx, y + dy)
+                break
+        box = (spot[0] + pad[0], spot[1] + pad[1], spot[0] + pad[2], spot[1] + pad[3])
         for cell in covered(box):
             cells[cell].append(box)
         out[node] = spot
     return out
+
+
+# Spots tried together: the first alone (most nodes stay where the layout put them), then
+# eight rings at a time (fewer made more batches, more made each batch compare far more boxes:
+# 1.1 s against 2.1 s and 1.4 s for 32 and 256 on the 100k chain graph's ecosystem view).
+BATCHES = [(0, 1)] + [(i, i + 128) for i in range(1, len(NUDGES), 128)]
+
+
+def covered(box: Box) -> Iterator[tuple[int, int]]:
+    """The CELL squares a box touches."""
+    for i in range(int(box[0] // CELL), int(box[2] // CELL) + 1):
+        for j in range(int(box[1] // CELL), int(box[3] // CELL) + 1):
+            yield (i, j)
+
+
+def free_spots(tried, pad: Box, cells: dict[tuple[int, int], list[Box]]):
+    """For each centre of ``tried``, whether the box ``pad`` round it touches no placed box."""
+    import numpy as np
+
+    region = (
+        tried[:, 0].min() + pad[0],
+        tried[:, 1].min() + pad[1],
+        tried[:, 0].max() + pad[2],
+        tried[:, 1].max() + pad[3],
+    )
+    near = [o for cell in covered(region) for o in cells.get(cell, ())]
+    if not near:
+        return np.ones(len(tried), dtype=bool)
+    others = np.array(near)
+    xs, ys = tried[:, :1], tried[:, 1:]
+    hits = (
+        (xs + pad[0] < others[:, 2])
+        & (others[:, 0] < xs + pad[2])
+        & (ys + pad[1] < others[:, 3])
+        & (others[:, 1] < ys + pad[3])
+    )
+    return ~hits.any(axis=1)
 
 
 def grid_below(
