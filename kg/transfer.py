@@ -3,9 +3,9 @@
 Nothing is written unless every file parses and validates: each is parsed into a staging
 graph first (on disk for the Oxigraph backend, so a million triples need bounded memory),
 checked against the vocabulary and the shapes, and only then merged. A bad file changes
-nothing and its line is named. The merge into a Turtle store is one atomic rename; into
-Oxigraph or an endpoint it is streamed, so a crash during it can leave part of an import,
-which running the same import again completes (adding a triple twice keeps one).
+nothing and its line is named. The merge is all or nothing on every backend: into a Turtle
+store one atomic rename; into Oxigraph a journal committed by a rename, then replayed
+(OxigraphStore.add_all); into an endpoint a staging graph moved by one ADD (RemoteStore.add_all).
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import itertools
 import json
 import re
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -182,12 +181,6 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None, links: list[
     if progress:
         progress(count)
     return count
-
-
-def chunks(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
 
 
 @dataclass(frozen=True)
@@ -368,15 +361,7 @@ def merge(store: Store, staging: ox.Store, progress: Progress | None) -> int:
         atomic_write(store.path, serialize_turtle(graph))
         return len(graph) - before
     before = store.size()
-    if isinstance(store, OxigraphStore):
-        # bulk_extend streams without holding the import in memory (in chunks: one call holds
-        # all it is given); re-running an interrupted import is safe, since adding a triple
-        # twice keeps one. Dumping the staging graph to a file for Store.bulk_load was slower.
-        for chunk in chunks(quads, 50_000):
-            store.db.bulk_extend(chunk)
-        store.flush()
-    else:
-        store.insert(ox.Triple(q.subject, q.predicate, q.object) for q in quads)
+    store.add_all(staging if isinstance(store, OxigraphStore) else quads)
     return store.size() - before
 
 
@@ -664,13 +649,8 @@ def copy_store(source: Store, target: Store, progress: Progress | None = None) -
     triples = list(source.triples()) if not isinstance(source, OxigraphStore) else None
     if isinstance(target, TurtleStore):
         atomic_write(target.path, serialize_turtle(triples or source.triples()))
-    elif isinstance(target, OxigraphStore):
-        target.db.bulk_extend(
-            ox.Quad(t.subject, t.predicate, t.object) for t in (triples or source.triples())
-        )
-        target.flush()
     else:
-        target.insert(triples or source.triples())
+        target.add_all(triples or source.triples())
     count = target.size()
     if progress:
         progress(count)

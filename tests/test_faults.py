@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -346,3 +347,61 @@ def test_a_garbled_checksum_record_is_named(tmp_path: Path) -> None:
         f"Error: {db / 'kg-checksums.json'} is not kg's record of the store's table checksums; delete it "
         "and kg starts a new record from the tables as they are now"
     )
+
+
+# ---------------------------------------------------------------- faults: SIGKILL during an import
+
+
+def oxigraph_count(folder: Path) -> int:
+    """The store's triples as the next command sees them (opening it replays a committed import)."""
+    from kg.stores import OxigraphStore
+
+    store = OxigraphStore(folder)
+    try:
+        return store.size()
+    finally:
+        store.close()
+
+
+def test_twenty_kills_during_an_oxigraph_import_leave_the_old_or_the_new_count(tmp_path: Path) -> None:
+    """A 100k-triple import into `oxigraph:` killed at 20 seeded instants spread over its whole
+    run (parse, checks, journal, merge): each time the next command counts exactly the triples
+    before or after the import, and `kg validate` passes."""
+    from bench.generate import generate
+
+    data = tmp_path / "import.ttl"
+    data.write_text(generate(100_000), encoding="utf-8")
+    folder = tmp_path / "db"
+
+    def fresh() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        assert_clean_exit(kg_process("init", f"oxigraph:{folder}"))
+
+    fresh()
+    old = oxigraph_count(folder)
+    started = time.perf_counter()
+    assert_clean_exit(kg_process("--store", f"oxigraph:{folder}", "import", str(data)))
+    whole = time.perf_counter() - started
+    new = oxigraph_count(folder)
+    assert new > old + 80_000
+    rng = random.Random(20161001)
+    outcomes = {"old": 0, "new": 0, "replayed": 0}
+    for _ in range(20):
+        fresh()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "--store", f"oxigraph:{folder}", "import", str(data)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.2, 1.1) * whole)
+        proc.kill()
+        proc.wait(timeout=60)
+        outcomes["replayed"] += (folder / "kg-import-journal.nt").exists()
+        count = oxigraph_count(folder)
+        assert count in (old, new), f"{count} triples: neither {old} (before) nor {new} (after)"
+        outcomes["old" if count == old else "new"] += 1
+        assert not list(folder.glob("kg-import-journal*")), "the journal outlived the next open"
+        assert_clean_exit(validated := kg_process("--store", f"oxigraph:{folder}", "validate"))
+        assert validated.returncode == 0, validated.stdout
+    # Kills before the commit point, after it (replayed on open) and after the import.
+    assert outcomes["old"] >= 2 and outcomes["new"] >= 2 and outcomes["replayed"] >= 1, outcomes

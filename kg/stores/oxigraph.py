@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -39,6 +40,7 @@ class OxigraphStore(Store):
                 )
             check_tables(self.path)
             self._db = open_database(self.path)
+            finish_import(self._db, self.path)
             sync_ontology(self._db)
             record_tables(self.path)
             # Tables RocksDB finishes later (compactions) are recorded when kg lets the store go.
@@ -77,6 +79,35 @@ class OxigraphStore(Store):
             self._db = None
             record_tables(self.path)
 
+    def add_all(self, source: ox.Store | Iterable[ox.Triple]) -> None:
+        """Add ``source`` (the default graph of a staging store, or triples) so that a crash at
+        any instant leaves the store without any of it or, once the next command opens the
+        store, with all of it.
+
+        The triples are first written to a journal in the store's folder, made durable and
+        renamed into place (the commit point); then added; then the journal is deleted. A journal
+        found when the store opens is replayed: adding a triple twice keeps one, and N-Triples
+        keeps blank node labels, so a replay completes a cut-off merge without duplicates.
+        """
+        pending = self.path / (JOURNAL + ".tmp")
+        try:
+            if isinstance(source, ox.Store):
+                source.dump(str(pending), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+            else:
+                ox.serialize(source, str(pending), format=ox.RdfFormat.N_TRIPLES)
+            with open(pending, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(pending, self.path / JOURNAL)
+            sync_folder(self.path)
+        except OSError as exc:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(pending)
+            raise StoreError(
+                f"could not write the import journal in {self.path}: {exc.strerror or exc}; "
+                "nothing was imported"
+            ) from None
+        replay(self.db, self.path)
+
     def load_analysis(self) -> list[ox.Triple]:
         return [
             ox.Triple(q.subject, q.predicate, q.object)
@@ -106,6 +137,42 @@ class OxigraphStore(Store):
             f"{self.location}: {checked} table files match their checksums and {quads} quads read back; "
             "no damage found"
         )
+
+
+# The import being added (see OxigraphStore.add_all); with .tmp while it is still being written.
+JOURNAL = "kg-import-journal.nt"
+
+
+def finish_import(db: ox.Store, path: Path) -> None:
+    """Complete an import a crash cut off after its commit point; forget one cut off before."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path / (JOURNAL + ".tmp"))
+    if (path / JOURNAL).exists():
+        replay(db, path)
+
+
+def replay(db: ox.Store, path: Path) -> None:
+    """Add the journal's triples, make them durable, then delete the journal."""
+    journal = path / JOURNAL
+    with open(journal, "rb") as handle:
+        # Parsed in Python and added in chunks: Store.bulk_load would give blank nodes new
+        # labels on every replay, and one bulk_extend call holds all it is given in memory.
+        triples = ox.parse(handle, ox.RdfFormat.N_TRIPLES)
+        while chunk := list(itertools.islice(triples, 50_000)):
+            db.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in chunk)
+    db.flush()
+    record_tables(path)
+    os.unlink(journal)
+    sync_folder(path)
+
+
+def sync_folder(path: Path) -> None:
+    """Make a rename or a deletion in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def open_database(path: Path) -> ox.Store:

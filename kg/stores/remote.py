@@ -9,14 +9,19 @@ what they touch, validated there, and sent as one DELETE DATA / INSERT DATA requ
 
 from __future__ import annotations
 
+import uuid
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError, StoreError
+from kg.errors import KgWarning, QueryError, StoreError
 from kg.sparql import QUERY_FORMS, bind_values, query_form
 from kg.stores.base import ANALYSIS_GRAPH, DATA_GRAPH, Store, data_update, neighbourhood_of
 from kg.vocabulary import ONTOLOGY_GRAPH, PREFIXES, ontology_fingerprint, ontology_store
+
+# Where an import or a copy waits before one ADD moves it into the data graph.
+STAGING_PREFIX = "https://w3id.org/cbec/staging/"
 
 
 class RemoteStore(Store):
@@ -34,6 +39,7 @@ class RemoteStore(Store):
         """Load this kg version's ontology into its graph once, identified by a fingerprint."""
         if self._synced:
             return
+        self.drop_unfinished()
         marker = ox.Triple(
             ONTOLOGY_GRAPH,
             ox.NamedNode(PREFIXES["dcterms"] + "identifier"),
@@ -74,6 +80,30 @@ class RemoteStore(Store):
 
     def insert(self, triples: Iterable[ox.Triple]) -> None:
         self.endpoint.insert_triples(triples, DATA_GRAPH.value)
+
+    def add_all(self, triples: Iterable[ox.Triple | ox.Quad]) -> None:
+        """Add ``triples`` all or nothing: sent into a staging graph of their own, then moved
+        into the data graph by one update (ADD), and the staging graph dropped. A crash or a
+        fault leaves at most a staging graph, which the next command removes (``sync``)."""
+        self.sync()
+        staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
+        self.endpoint.insert_triples(triples, staging.value)
+        self.endpoint.update(f"ADD {staging} TO {DATA_GRAPH}")
+        self.endpoint.update(f"DROP SILENT GRAPH {staging}")
+
+    def drop_unfinished(self) -> None:
+        """Remove the staging graphs of imports or copies that a crash or a fault cut off."""
+        _, rows = self.endpoint.select(
+            f'SELECT DISTINCT ?g {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
+        )
+        for row in rows:
+            self.endpoint.update(f"DROP SILENT GRAPH {row['g']}")
+            warnings.warn(
+                f"{self.location}: removed {row['g']}, the staging graph of an import or copy that "
+                "did not finish; the data graph never held any of it",
+                KgWarning,
+                stacklevel=2,
+            )
 
     def load_analysis(self) -> list[ox.Triple]:
         return list(self.endpoint.triples(ANALYSIS_GRAPH.value))
