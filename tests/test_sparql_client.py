@@ -300,3 +300,86 @@ def test_digest_authentication(virtuoso_server, virtuoso_graph: str) -> None:
     endpoint = SparqlEndpoint(url, user="dba", password="dba")
     endpoint.insert_triples(SAMPLE, virtuoso_graph)
     assert endpoint.ask(f"ASK {{ GRAPH <{virtuoso_graph}> {{ ?s ?p ?o }} }}")
+
+
+class Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers requests from the server's script in turn: (status, JSON body) or "drop"."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.seen.append(self.headers["Content-Type"].split(";")[0])
+        answer = self.server.script.pop(0)
+        if answer == "drop":
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        status, body = answer
+        self.send_response(status)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted() -> Iterator:
+    servers = []
+
+    def start(*script) -> tuple[str, http.server.HTTPServer]:
+        server = http.server.HTTPServer(("127.0.0.1", 0), Scripted)
+        server.script, server.seen = list(script), []
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/sparql", server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+TRUE = b'{"head": {}, "boolean": true}'
+
+
+def test_virtuoso_ask_answered_as_a_select_row_is_read(scripted) -> None:
+    """Virtuoso without CaseMode = 2 answers ASK as a one-row SELECT of __ASK_RETVAL."""
+    row = b'{"head": {"vars": ["__ASK_RETVAL"]}, "results": {"bindings": [{"__ASK_RETVAL": '
+    url, _ = scripted(
+        (200, row + b'{"type": "literal", "value": "1"}}]}}'),
+        (200, row + b'{"type": "literal", "value": "0"}}]}}'),
+        (200, b'{"head": {"vars": ["x"]}, "results": {"bindings": []}}'),
+    )
+    endpoint = SparqlEndpoint(url)
+    assert endpoint.ask("ASK {}") is True
+    assert endpoint.ask("ASK {}") is False
+    with pytest.raises(StoreError, match="sent an ASK answer without a boolean"):
+        endpoint.ask("ASK {}")
+
+
+def test_a_query_is_repeated_after_a_passing_fault(scripted) -> None:
+    url, server = scripted((503, b"busy"), "drop", (200, TRUE))
+    assert SparqlEndpoint(url, timeout=5).ask("ASK {}") is True
+    assert server.seen == ["application/x-www-form-urlencoded"] * 3
+
+
+def test_a_query_gives_up_after_three_faults_and_names_the_endpoint(scripted) -> None:
+    url, server = scripted((503, b"busy"), (502, b"gateway"), (504, b"gateway timeout"), (200, TRUE))
+    with pytest.raises(StoreError, match=rf"the SPARQL endpoint {url} answered HTTP 504"):
+        SparqlEndpoint(url, timeout=5).ask("ASK {}")
+    assert len(server.seen) == 3
+
+
+def test_an_update_is_never_repeated_blind(scripted) -> None:
+    url, server = scripted((503, b"busy"), (200, b""))
+    with pytest.raises(StoreError, match="The update was not repeated: it may or may not have been applied"):
+        SparqlEndpoint(url, timeout=5).update("INSERT DATA { <http://x.org/a> <http://x.org/b> 1 }")
+    assert server.seen == ["application/sparql-update"]
+
+
+def test_a_refused_query_is_not_repeated(scripted) -> None:
+    url, server = scripted((400, b"syntax error"), (200, TRUE))
+    with pytest.raises(StoreError, match="HTTP 400"):
+        SparqlEndpoint(url, timeout=5).ask("ASK {}")
+    assert len(server.seen) == 1

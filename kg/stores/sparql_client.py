@@ -11,9 +11,11 @@ URL-encoded one. Updates use the direct ``application/sparql-update`` body.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -88,9 +90,15 @@ class SparqlEndpoint:
         self, query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()
     ) -> bool:
         answer = self._json(query, default_graphs, named_graphs)
-        if not isinstance(answer.get("boolean"), bool):
-            raise self._bad_answer("an ASK answer without a boolean")
-        return answer["boolean"]
+        if isinstance(answer.get("boolean"), bool):
+            return answer["boolean"]
+        # Virtuoso in its built-in case mode (no CaseMode = 2) answers ASK as a one-row SELECT.
+        with contextlib.suppress(KeyError, TypeError, IndexError):
+            if answer["head"]["vars"] == ["__ASK_RETVAL"]:
+                value = answer["results"]["bindings"][0]["__ASK_RETVAL"]["value"]
+                if value in ("0", "1"):
+                    return value == "1"
+        raise self._bad_answer("an ASK answer without a boolean")
 
     def construct(
         self, query: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()
@@ -175,14 +183,36 @@ class SparqlEndpoint:
         fields += [("named-graph-uri", _graph(graph).value) for graph in named_graphs]
         form = urllib.parse.urlencode(fields).encode()
         request = self._request(self.query_url, form, "application/x-www-form-urlencoded", accept)
-        return self._send(request)
+        return self._send(request, safe=True)
 
     def _request(self, url: str, body: bytes, content_type: str, accept: str) -> urllib.request.Request:
         headers = {"Content-Type": f"{content_type}; charset=utf-8", "Accept": accept}
         return urllib.request.Request(url, data=body, headers=headers, method="POST")
 
-    def _send(self, request: urllib.request.Request) -> tuple[bytes, str]:
-        """The body and media type of the answer; every failure becomes a StoreError."""
+    def _send(self, request: urllib.request.Request, safe: bool = False) -> tuple[bytes, str]:
+        """The body and media type of the answer; every failure becomes a StoreError.
+
+        A query (``safe``) that meets a dropped connection, a timeout or a 502/503/504 is sent
+        again, after 0.5 s and then 1 s; an update never is, since it may have been applied
+        before the answer was lost: its error says so."""
+        for wait in RETRY_WAITS if safe else ():
+            try:
+                return self._send_once(request)
+            except StoreError as exc:
+                if not getattr(exc, "transient", False):
+                    raise
+            time.sleep(wait)
+        try:
+            return self._send_once(request)
+        except StoreError as exc:
+            if safe or not getattr(exc, "transient", False):
+                raise
+            raise StoreError(
+                f"{exc} The update was not repeated: it may or may not have been applied; "
+                "run the command again, which finishes or redoes it"
+            ) from None
+
+    def _send_once(self, request: urllib.request.Request) -> tuple[bytes, str]:
         url = request.full_url
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
@@ -191,20 +221,25 @@ class SparqlEndpoint:
                     raise _truncated(url, response.headers[TRUNCATED_HEADER])
                 return body, response.headers.get_content_type()
         except urllib.error.HTTPError as exc:
-            raise _http_error(url, exc) from None
+            raise transient(_http_error(url, exc), exc.code in (502, 503, 504)) from None
         except urllib.error.URLError as exc:
-            raise StoreError(
-                f"cannot reach the SPARQL endpoint {url}: {exc.reason}; {CONNECT_HINT}"
+            if isinstance(exc.reason, TimeoutError):
+                raise transient(self._timed_out(url)) from None
+            raise transient(
+                StoreError(f"cannot reach the SPARQL endpoint {url}: {exc.reason}; {CONNECT_HINT}")
             ) from None
         except TimeoutError:
-            raise StoreError(
-                f"the SPARQL endpoint {url} did not answer within {self.timeout:g} s; {CONNECT_HINT}, "
-                "or give it a longer timeout"
-            ) from None
+            raise transient(self._timed_out(url)) from None
         except (OSError, ValueError, http.client.HTTPException) as exc:
-            raise StoreError(
-                f"the SPARQL endpoint {url} broke off the answer: {exc}; {CONNECT_HINT}"
+            raise transient(
+                StoreError(f"the SPARQL endpoint {url} broke off the answer: {exc}; {CONNECT_HINT}")
             ) from None
+
+    def _timed_out(self, url: str) -> StoreError:
+        return StoreError(
+            f"the SPARQL endpoint {url} did not answer within {self.timeout:g} s; {CONNECT_HINT}, "
+            "or give it a longer timeout"
+        )
 
     def _bad_answer(self, what: str) -> StoreError:
         return StoreError(
@@ -251,6 +286,15 @@ def _opener(user: str | None, password: str | None, urls: set[str]) -> urllib.re
             urllib.request.HTTPBasicAuthHandler(passwords),
         ]
     return urllib.request.build_opener(*handlers)
+
+
+RETRY_WAITS = (0.5, 1.0)
+
+
+def transient(error: StoreError, yes: bool = True) -> StoreError:
+    """``error``, marked as a fault that may pass (worth repeating a query for)."""
+    error.transient = yes
+    return error
 
 
 def _http_error(url: str, exc: urllib.error.HTTPError) -> StoreError:
