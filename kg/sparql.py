@@ -90,8 +90,29 @@ def bind_values(text: str, substitutions: dict) -> str:
         return text
     names = " ".join(f"?{v.value}" for v in substitutions)
     terms = " ".join(str(t) for t in substitutions.values())
+    values = f"VALUES ({names}) {{ ({terms}) }}"
+    bare = blank_strings_and_comments(text)
+    short = re.search(r"\bCONSTRUCT\s+WHERE\s*\{", bare, re.IGNORECASE)
+    if short and query_form(text) == "CONSTRUCT":
+        # CONSTRUCT WHERE { P } may hold triples only: written out as CONSTRUCT { P } WHERE { VALUES P }.
+        start = short.end() - 1
+        end = closing(bare, start)
+        pattern = text[start + 1 : end]
+        return (
+            f"{text[: short.start()]}CONSTRUCT {{{pattern}}} WHERE {{ {values} {pattern}}}{text[end + 1 :]}"
+        )
     brace = outer_group(text)
-    return f"{text[: brace + 1]} VALUES ({names}) {{ ({terms}) }} {text[brace + 1 :]}"
+    return f"{text[: brace + 1]} {values} {text[brace + 1 :]}"
+
+
+def closing(bare: str, start: int) -> int:
+    """Where the ``{`` at ``start`` of blanked text closes."""
+    depth = 0
+    for at in range(start, len(bare)):
+        depth += {"{": 1, "}": -1}.get(bare[at], 0)
+        if depth == 0:
+            return at
+    raise QueryError("the query's { } groups do not close")
 
 
 def outer_group(text: str) -> int:

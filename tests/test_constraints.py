@@ -14,6 +14,7 @@ from kg.resources import bundled_dataset, resource_dir
 from kg.stores.files import parse_turtle
 from kg.validation.constraints import core_problems, sparql_problems
 from kg.vocabulary import CBEC, CBR, DCTERMS, ONTOLOGY_FILES, PROV, RDFS, SCHEMA, XSD, compact
+from kg.vocabulary import RDF as RDF_NS
 
 Value = ox.NamedNode | ox.Literal
 
@@ -251,3 +252,30 @@ def test_compiler_does_not_import_rdflib() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        "SELECT $this { $this <http://p.org/p> ?where }",
+        "SELECT $this ?where WHERE { $this <http://p.org/p> ?where }",
+        'SELECT $this WHERE { $this <http://p.org/p> "WHERE {" }',
+    ],
+)
+def test_a_sparql_constraint_is_focused_whatever_its_spelling(select: str) -> None:
+    from kg.validation.constraints import focused
+
+    query = focused(select, "{ ?this a <http://p.org/C> }", "cbsh:Test")
+    graph = ox.Store()
+    graph.add(ox.Quad(node("a"), ox.NamedNode("http://p.org/p"), ox.Literal("WHERE {")))
+    graph.add(ox.Quad(node("a"), term(RDF_NS, "type"), ox.NamedNode("http://p.org/C")))
+    graph.add(ox.Quad(node("b"), ox.NamedNode("http://p.org/p"), ox.Literal("WHERE {")))
+    assert [r["this"] for r in graph.query(query)] == [node("a")]
+
+
+def test_a_sparql_constraint_without_a_group_is_named() -> None:
+    from kg.errors import KgError
+    from kg.validation.constraints import focused
+
+    with pytest.raises(KgError, match=r"the sh:select of cbsh:Test in shapes.ttl has no \{ \} group"):
+        focused("SELECT $this", "{ ?this a <http://p.org/C> }", "cbsh:Test")

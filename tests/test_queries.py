@@ -207,3 +207,60 @@ def test_keywords_inside_strings_and_iris_are_not_refused(tmp_path, store) -> No
     path = tmp_path / "q.rq"
     path.write_text('SELECT ?s { ?s rdfs:label ?l FILTER(?l = "SERVICE LOAD INSERT") } # FROM <x>\n')
     assert run_query(store, str(path)).rows == []
+
+
+# ---------------------------------------------------------------- binding values by the query's own group
+
+BOUND = {"x": "http://example.org/a"}
+
+
+def bound_rows(text: str) -> list:
+    """Run ``text`` with ?x bound (the endpoint's way: a VALUES block) on a two-triple graph."""
+    import pyoxigraph as ox
+
+    from kg.sparql import bind_values
+
+    graph = ox.Store()
+    for name in ("a", "b"):
+        graph.add(
+            ox.Quad(
+                ox.NamedNode(f"http://example.org/{name}"), ox.NamedNode("http://p.org/p"), ox.Literal(name)
+            )
+        )
+    full = bind_values(text, {ox.Variable("x"): ox.NamedNode(BOUND["x"])})
+    answer = graph.query(full)
+    return sorted(str(r) for r in answer)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT ?where WHERE { ?x <http://p.org/p> ?where }",
+        'SELECT ?o { ?x <http://p.org/p> ?o FILTER(?o != "} WHERE {") } # a { in a comment',
+        "SELECT ?o WHERE { { SELECT ?x ?o WHERE { ?x <http://p.org/p> ?o } } }",
+        "CONSTRUCT { ?x <http://p.org/q> ?o } { ?x <http://p.org/p> ?o }",
+        "CONSTRUCT { ?x <http://p.org/q> ?o } WHERE { ?x <http://p.org/p> ?o }",
+        "CONSTRUCT WHERE { ?x <http://p.org/p> ?o }",
+    ],
+    ids=[
+        "variable-named-where",
+        "braces-in-strings-and-comments",
+        "subquery",
+        "construct-without-where",
+        "construct",
+        "construct-where",
+    ],
+)
+def test_bound_values_open_the_query_group_whatever_the_text(text: str) -> None:
+    rows = bound_rows(text)
+    assert len(rows) == 1 and ("a" in rows[0]) and "example.org/b" not in rows[0], rows
+
+
+def test_binding_into_a_query_without_a_group_is_a_clean_error() -> None:
+    import pyoxigraph as ox
+
+    from kg.errors import QueryError
+    from kg.sparql import bind_values
+
+    with pytest.raises(QueryError, match="no { } group to bind values in"):
+        bind_values("DESCRIBE <http://example.org/a>", {ox.Variable("x"): ox.NamedNode(BOUND["x"])})
