@@ -349,7 +349,14 @@ def search(ctx: click.Context, text: str, klass: str | None, limit: int, fmt: st
 @cli.command()
 @click.argument("query")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind a variable (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json"]),
+    default="table",
+    help="csv, tsv and json are the W3C SPARQL results formats, every value as the store holds it "
+    "(not made safe for spreadsheets: `kg export csv` is).",
+)
 @click.option("--update", is_flag=True, help="Allow a SPARQL update to change the store.")
 @lang_option(
     None,

@@ -347,8 +347,15 @@ def graph_objects(graph: ox.Store, subject, predicate) -> list:
 
 
 def remove_subject(graph: ox.Store, subject) -> None:
-    for quad in list(graph.quads_for_pattern(subject, None, None)):
-        graph.remove(quad)
+    """Remove the subject's triples, and those of the blank nodes only it pointed at (they
+    describe it and nothing else: its concise bounded description)."""
+    pending = [subject]
+    while pending:
+        for quad in list(graph.quads_for_pattern(pending.pop(), None, None)):
+            graph.remove(quad)
+            blank = quad.object
+            if isinstance(blank, ox.BlankNode) and not any(graph.quads_for_pattern(None, None, blank)):
+                pending.append(blank)
 
 
 def require_sources(graph: ox.Store, sources: list) -> None:

@@ -32,9 +32,23 @@ def table_text(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def csv_text(header: list[str], rows: list[list[str]]) -> str:
+def csv_text(header: list[str], rows: list[list]) -> str:
+    """CSV for spreadsheets: a text cell a spreadsheet would run as a formula (starting with
+    =, +, -, @, a tab or a carriage return) gets a leading apostrophe, as OWASP recommends
+    against CSV injection; numbers stay numbers. Rows end in CRLF, as RFC 4180 has it, so that a
+    carriage return inside a cell is quoted too."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([inert(h) for h in header])
+    writer.writerows([inert(c) for c in row] for row in rows)
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell):
+    """A cell as a spreadsheet shows it, never runs it."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell

@@ -368,3 +368,43 @@ def test_csv_export_refused_writes_nothing(kg, tmp_path: Path) -> None:
     )
     assert outside.read_text() == "mine"
     assert sorted(p.name for p in out.iterdir()) == ["edges.csv"]
+
+
+# ---------------------------------------------------------------- attacks: CSV (formula) injection
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/x","click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1,2)",
+    "\tTabbed",
+    "\rReturned",
+]
+
+
+def test_formula_cells_are_neutralised_in_the_spreadsheet_export(any_kg, tmp_path: Path) -> None:
+    """OWASP's CSV injection rule, on every backend: a label a spreadsheet would run gets a
+    leading apostrophe in `kg export csv`; `kg query --format csv` stays the W3C format."""
+    import csv
+
+    assert any_kg("add", "source", "cbr:source-formula", "--title", "Formula notes").exit_code == 0
+    for i, label in enumerate(FORMULAS):
+        result = any_kg(
+            "add",
+            "entity",
+            f"cbr:formula-{i}",
+            "--type",
+            "cbec:Platform",
+            "--label",
+            label,
+            "--source",
+            "cbr:source-formula",
+        )
+        assert result.exit_code == 0, result.output
+    assert any_kg("export", "csv", "--out", str(tmp_path / "tables")).exit_code == 0
+    with open(tmp_path / "tables" / "nodes.csv", newline="", encoding="utf-8") as handle:
+        labels = {row["id"]: row["label"] for row in csv.DictReader(handle)}
+    for i, label in enumerate(FORMULAS):
+        assert labels[CBR + f"formula-{i}"] == "'" + label
+    raw = any_kg("query", "SELECT ?l { cbr:formula-0 rdfs:label ?l }", "--format", "csv").output
+    assert raw.splitlines()[1] == '"=HYPERLINK(""http://evil.example/x"",""click"")"'

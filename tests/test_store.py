@@ -226,3 +226,34 @@ def isomorphic_without(graph: ox.Store, expected: ox.Store, slug: str) -> bool:
     for quad in list(graph.quads_for_pattern(iri, None, None)):
         graph.remove(quad)
     return isomorphic(graph, expected)
+
+
+def test_an_entity_whose_facts_hold_blank_nodes_is_removed_whole(store_spec: str) -> None:
+    """SPARQL forbids blank nodes in DELETE DATA: the removal must still take every fact of the
+    entity, blank nodes and what hangs from them included, and nothing of anyone else's."""
+    from kg.edits import remove_entity
+    from kg.vocabulary import CBEC, CBR, PREFIXES, RDF_TYPE
+
+    store = open_store(store_spec)
+    entity = ox.NamedNode(CBR + "blanky")
+    comment = ox.NamedNode(PREFIXES["rdfs"] + "comment")
+    note, other = ox.BlankNode("note-1"), ox.BlankNode("note-2")
+    facts = [
+        ox.Quad(entity, RDF_TYPE, ox.NamedNode(CBEC + "Platform")),
+        ox.Quad(entity, ox.NamedNode(PREFIXES["rdfs"] + "label"), ox.Literal("Blanky", language="en")),
+        ox.Quad(entity, comment, note),
+        ox.Quad(note, comment, ox.Literal("a note")),
+        ox.Quad(note, comment, other),
+        ox.Quad(other, comment, ox.Literal("a nested note")),
+    ]
+
+    def now() -> set[str]:
+        return {str(t) for t in store.triples()}
+
+    before = now()
+    graph = store.load() if isinstance(store, TurtleStore) else ox.Store()
+    graph.extend(facts)
+    store.apply(set(facts), set(), graph)  # seeded past validation: no shape allows these notes
+    assert len(now()) == len(before) + len(facts)
+    remove_entity(store, "cbr:blanky")
+    assert now() == before

@@ -129,7 +129,17 @@ def neighbourhood_of(source, nodes: Sequence[ox.NamedNode]) -> ox.Store:
     default = ox.DefaultGraph()
 
     def describe(subject) -> list[ox.Quad]:
-        return list(source.quads_for_pattern(subject, None, None, default))
+        """The subject's triples and those of the blank nodes it points at, to any depth."""
+        if hasattr(source, "describe"):
+            return source.describe(subject)
+        found, pending, seen = [], [subject], set()
+        while pending:
+            for quad in source.quads_for_pattern(pending.pop(), None, None, default):
+                found.append(quad)
+                if isinstance(quad.object, ox.BlankNode) and quad.object not in seen:
+                    seen.add(quad.object)
+                    pending.append(quad.object)
+        return found
 
     first = {q for n in nodes for q in describe(n)}
     first |= {q for n in nodes for q in source.quads_for_pattern(None, None, n, default)}
@@ -149,17 +159,72 @@ def neighbourhood_of(source, nodes: Sequence[ox.NamedNode]) -> ox.Store:
 def data_update(
     removed: Iterable[ox.Quad], added: Iterable[ox.Quad], graph: ox.NamedNode | None = None
 ) -> str:
-    """DELETE DATA / INSERT DATA for quads, terms written by Oxigraph's own serializer."""
+    """One SPARQL update for a change, terms written by Oxigraph's own serializer.
 
-    def block(quads: Iterable[ox.Quad]) -> str:
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    SPARQL forbids blank nodes in DELETE DATA, and a blank node in a pattern stands for any
+    node: so the removed triples with blank nodes go by DELETE ... WHERE, each blank node a
+    variable, the WHERE naming every removed triple of the node, so it matches that node's
+    structure only."""
+
+    def block(triples: list[ox.Triple]) -> str:
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8") if triples else ""
         return f"GRAPH {graph} {{ {body} }}" if graph is not None else body
 
+    def triples_of(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+
+    removed, added = triples_of(removed), triples_of(added)
+    plain = [t for t in removed if not has_blank(t)]
+    linked = [t for t in removed if has_blank(t)]
     parts = []
-    removed, added = list(removed), list(added)
-    if removed:
-        parts.append(f"DELETE DATA {{ {block(removed)} }}")
-    if added:
-        parts.append(f"INSERT DATA {{ {block(added)} }}")
+    if plain:
+        parts.append(f"DELETE DATA {{ {block(plain)} }}")
+    for component in blank_components(linked):
+        pattern = pattern_block(component, graph)
+        parts.append(f"DELETE {{ {pattern} }} WHERE {{ {pattern} }}")
+    fresh = [t for t in added if has_blank(t)]
+    if len(fresh) < len(added):
+        parts.append(f"INSERT DATA {{ {block([t for t in added if not has_blank(t)])} }}")
+    if fresh:
+        # Virtuoso refuses blank nodes in INSERT DATA; in a template each label is one new node.
+        parts.append(f"INSERT {{ {block(fresh)} }} WHERE {{}}")
     return " ;\n".join(parts) or "INSERT DATA { }"
+
+
+def has_blank(triple: ox.Triple) -> bool:
+    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
+
+
+def blank_components(triples: list[ox.Triple]) -> list[list[ox.Triple]]:
+    """The triples grouped by the blank nodes that connect them, one DELETE ... WHERE each: in
+    one pattern, a structure already gone would keep the others from matching."""
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            label = parent[label]
+        return label
+
+    for t in triples:
+        ends = [n.value for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)]
+        for other in ends[1:]:
+            parent[root(other)] = root(ends[0])
+    groups: dict[str, list[ox.Triple]] = {}
+    for t in triples:
+        first = t.subject if isinstance(t.subject, ox.BlankNode) else t.object
+        groups.setdefault(root(first.value), []).append(t)
+    return list(groups.values())
+
+
+def pattern_block(triples: list[ox.Triple], graph: ox.NamedNode | None) -> str:
+    """Triples as a pattern: every blank node a variable (?b0, ?b1 ...), every other term as
+    N-Triples writes it."""
+    names: dict[str, str] = {}
+
+    def term(t) -> str:
+        if isinstance(t, ox.BlankNode):
+            return names.setdefault(t.value, f"?b{len(names)}")
+        return str(t)
+
+    body = " ".join(f"{term(t.subject)} {term(t.predicate)} {term(t.object)} ." for t in triples)
+    return f"GRAPH {graph} {{ {body} }}" if graph is not None else body

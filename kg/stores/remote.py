@@ -125,6 +125,25 @@ class RemotePatterns:
         construct = f"CONSTRUCT {{ {pattern} }} WHERE {{ GRAPH {DATA_GRAPH} {{ {pattern} }} }}"
         return [ox.Quad(t.subject, t.predicate, t.object) for t in self.endpoint.construct(construct)]
 
+    def describe(self, subject: ox.NamedNode | ox.BlankNode) -> list[ox.Quad]:
+        """The subject's triples and those of the blank nodes under it, BLANK_DEPTH levels deep,
+        in one answer: a blank node cannot be named in a later request."""
+        if isinstance(subject, ox.BlankNode):
+            return []
+        levels = ["?s0 ?p0 ?o0 ."] + [f"?o{i - 1} ?p{i} ?o{i} ." for i in range(1, BLANK_DEPTH + 1)]
+        where = ""
+        for i in range(BLANK_DEPTH, 0, -1):
+            where = f"OPTIONAL {{ FILTER(isBlank(?o{i - 1})) ?o{i - 1} ?p{i} ?o{i} {where} }}"
+        construct = (
+            f"CONSTRUCT {{ {' '.join(levels)} }} WHERE {{ GRAPH {DATA_GRAPH} {{ "
+            f"?s0 ?p0 ?o0 {where} }} VALUES ?s0 {{ {subject} }} }}"
+        )
+        return [ox.Quad(t.subject, t.predicate, t.object) for t in self.endpoint.construct(construct)]
+
+
+# How deep blank nodes under an entity are fetched and removed with it on an endpoint.
+BLANK_DEPTH = 4
+
 
 class RemoteView:
     """Oxigraph's ``query`` signature over the endpoint: data, ontology and results as one graph."""
