@@ -909,3 +909,38 @@ def test_oversized_import_into_oxigraph_has_bounded_memory(big_imports, staging:
     assert proc.returncode == 0, proc.stderr
     assert peak_kb < OXIGRAPH_PEAK_MB * 1024, f"peak {peak_kb // 1024} MB"
     assert open_store(spec).size() == int(re.search(r"(\d+) triples read", proc.stdout).group(1))
+
+
+# ---------------------------------------------------------------- bad input: nodes no shape targets
+
+
+UNANCHORED = {
+    "untyped": (
+        'cbr:untyped-x rdfs:label "Untyped"@en .',
+        "cbr:untyped-x has no class: state what it is",
+    ),
+    "unsourced-concept": (
+        'cbr:unsourced-x a skos:Concept ; rdfs:label "Unsourced"@en .',
+        "cbr:unsourced-x has no source: add prov:wasDerivedFrom a cbec:Source",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNANCHORED))
+def test_a_resource_without_a_class_or_a_source_is_refused(any_kg, store_spec, tmp_path: Path, case) -> None:
+    """Shapes target classes: a cbr: node with no class (or of a class no shape asks a source of)
+    escaped every check. Refused on every backend, nothing written, the store still answers."""
+    text, message = UNANCHORED[case]
+    path = tmp_path / f"{case}.ttl"
+    path.write_text(
+        "@prefix cbr: <https://w3id.org/cbec/resource/> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n" + text + "\n",
+        encoding="utf-8",
+    )
+    before = snapshot(store_spec)
+    result = any_kg("import", str(path))
+    assert result.exit_code == 1
+    assert f"Violation {message}" in result.output
+    assert snapshot(store_spec) == before
+    assert any_kg("stats").exit_code == 0

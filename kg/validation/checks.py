@@ -15,10 +15,20 @@ from functools import cache
 import pyoxigraph as ox
 
 from kg.errors import KgError, ValidationError
-from kg.validation.constraints import Focus, core_problems, sparql_problems, validation_view
+from kg.validation.constraints import (
+    Check,
+    Focus,
+    core_problems,
+    sourced_classes,
+    sparql_problems,
+    validation_view,
+    violations,
+)
 from kg.validation.report import Problem, Report
 from kg.validation.shacl import shacl_problems
 from kg.vocabulary import (
+    CBEC,
+    CBR,
     RDF_TYPE,
     closest,
     compact,
@@ -55,7 +65,38 @@ def shape_problems(
         return []
     view = view if view is not None else validation_view(graph)
     core = core_problems(graph, focus, view) if engine == "kg" else shacl_problems(graph, focus)
-    return core + sparql_problems(graph, focus, view)
+    return core + sparql_problems(graph, focus, view) + violations(anchor_checks(), graph, focus, view)
+
+
+# Shapes target classes, so a cbr: node with no class would escape every one of them: each
+# resource kg keeps has a class, and a source unless it is one or a shape already asks for
+# one (those classes are read from the shapes). Hash-joined OPTIONALs: one pass each.
+@cache
+def anchor_checks() -> tuple[Check, ...]:
+    exempt = " ".join(f"<{c}>" for c in sourced_classes() + [CBEC + "Source"])
+    return (
+        Check(
+            f"""SELECT ?this WHERE {{
+                {{ SELECT DISTINCT ?this {{ ?this ?p ?o FILTER(STRSTARTS(STR(?this), "{CBR}")) }} }}
+                OPTIONAL {{ ?this rdf:type ?class }}
+                FILTER(!BOUND(?class))
+            }}""",
+            "{$this} has no class: state what it is (rdf:type cbec:Platform, cbec:Source ...); "
+            "a node without a class escapes every shape",
+            "kg: every cbr: resource has a class",
+        ),
+        Check(
+            f"""SELECT ?this WHERE {{
+                {{ SELECT DISTINCT ?this {{ ?this rdf:type ?class FILTER(STRSTARTS(STR(?this), "{CBR}")) }} }}
+                OPTIONAL {{ ?this prov:wasDerivedFrom ?source }}
+                OPTIONAL {{ SELECT ?this (true AS ?exempt) {{
+                    ?this rdf:type/rdfs:subClassOf* ?top VALUES ?top {{ {exempt} }} }} }}
+                FILTER(!BOUND(?source) && !BOUND(?exempt))
+            }}""",
+            "{$this} has no source: add prov:wasDerivedFrom a cbec:Source (every fact kg keeps is sourced)",
+            "kg: every cbr: resource has a source",
+        ),
+    )
 
 
 def check_change(graph: ox.Store, added: set[ox.Quad], removed: set[ox.Quad]) -> None:

@@ -391,6 +391,18 @@ def sparql_checks() -> tuple[Check, ...]:
     return tuple(checks)
 
 
+def sourced_classes() -> list[str]:
+    """The classes whose shapes already require prov:wasDerivedFrom (sh:minCount 1 or more)."""
+    rows = shapes_graph().query(
+        """SELECT DISTINCT ?class {
+             ?shape sh:targetClass ?class ; sh:property ?p .
+             ?p sh:path prov:wasDerivedFrom ; sh:minCount ?least FILTER(?least >= 1)
+           }""",
+        prefixes=PREFIXES,
+    )
+    return sorted(row["class"].value for row in rows)
+
+
 def focused(select: str, targets: str, shape: str) -> str:
     """An sh:select with $this as ?this, bound by ``targets`` at the head of its WHERE group
     (found by kg.sparql's tokenizer: the WHERE keyword is optional, and a ?where or a brace
