@@ -177,6 +177,7 @@ class KnowledgeGraph:
         update: bool = False,
         params: Sequence[str] = (),
         lang: str | None = None,
+        timeout: float | None = None,
         **bindings: Any,
     ) -> Result:
         """Run a bundled query (by name), a ``.rq`` file or SPARQL text, binding any of its
@@ -187,10 +188,13 @@ class KnowledgeGraph:
         With ``lang`` (``"zh"``), label columns hold labels in that language where the entity
         has one: a column ``label`` the label of the nearest IRI to its left in the row, a
         column ``xLabel`` that of column ``x``. An IRI bound or written in the query that
-        names nothing in the store gives a warning naming the closest known term."""
+        names nothing in the store gives a warning naming the closest known term.
+
+        ``timeout``: seconds the query may run (default KG_QUERY_TIMEOUT, else 60; 0: no
+        limit), past which it raises ``kg.QueryTimeoutError``."""
         bindings = {name: binding(value) for name, value in bindings.items()}
         bindings.update(parse_param(text) for text in params)
-        answer = run_query_text(self.store, query, bindings, allow_update=update)
+        answer = run_query_text(self.store, query, bindings, allow_update=update, timeout=timeout)
         # Only a query that ran gets warnings: a refused one has its error to say.
         found = query_warnings(self.store, find_query(query).text, bindings)
         for line in found:

@@ -358,6 +358,11 @@ def search(ctx: click.Context, text: str, klass: str | None, limit: int, fmt: st
     "(not made safe for spreadsheets: `kg export csv` is).",
 )
 @click.option("--update", is_flag=True, help="Allow a SPARQL update to change the store.")
+@click.option(
+    "--timeout",
+    type=float,
+    help="Seconds the query may run before it is stopped (default: KG_QUERY_TIMEOUT, else 60; 0: no limit).",
+)
 @lang_option(
     None,
     "a column named label takes the label of the nearest IRI to its left in the row, a column "
@@ -365,7 +370,13 @@ def search(ctx: click.Context, text: str, klass: str | None, limit: int, fmt: st
 )
 @click.pass_context
 def query(
-    ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, update: bool, lang: str | None
+    ctx: click.Context,
+    query: str,
+    params: tuple[str, ...],
+    fmt: str,
+    update: bool,
+    timeout: float | None,
+    lang: str | None,
 ) -> None:
     """Run a bundled query by name, or a .rq file by path.
 
@@ -379,9 +390,10 @@ def query(
     Example:
       kg query dependencies-of --param participant=cbr:mi-tao --format json
       kg query competitors-of --param participant=cbr:jd-worldwide --lang zh
+      kg query my-query.rq --timeout 300
     """
 
-    result = graph_of(ctx).query(query, update=update, params=params, lang=lang)
+    result = graph_of(ctx).query(query, update=update, params=params, lang=lang, timeout=timeout)
     click.echo(result.render(fmt), nl=fmt in ("table", "json"))
 
 

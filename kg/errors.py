@@ -37,6 +37,10 @@ class QueryError(KgError):
     """A SPARQL query is unknown, malformed, refused or given bad parameters."""
 
 
+class QueryTimeoutError(QueryError):
+    """A query ran past its time limit and was abandoned."""
+
+
 class NotFoundError(KgError):
     """The entity or link named does not exist in the store."""
 

@@ -11,13 +11,17 @@ import csv
 import difflib
 import io
 import json
+import os
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError, ValueFormatError
+from kg.errors import QueryError, QueryTimeoutError, ValueFormatError
 from kg.formats import table_text
 from kg.resources import resource_dir
 from kg.sparql import bind_values, check_query_safety
@@ -234,10 +238,75 @@ def json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict:
     return out
 
 
+T = TypeVar("T")
+# Seconds a query may run (``timeout``, `kg query --timeout`, KG_QUERY_TIMEOUT); 0: no limit.
+DEFAULT_TIMEOUT = 60.0
+
+
+def query_timeout(seconds: float | None = None) -> float:
+    """The time limit: ``seconds`` if given, else KG_QUERY_TIMEOUT, else DEFAULT_TIMEOUT."""
+    if seconds is not None:
+        value, where = seconds, "the timeout"
+    else:
+        text = os.environ.get("KG_QUERY_TIMEOUT", "").strip()
+        if not text:
+            return DEFAULT_TIMEOUT
+        where = f"KG_QUERY_TIMEOUT={text!r}"
+        try:
+            value = float(text)
+        except ValueError:
+            raise QueryError(f"{where} is not a number of seconds; write e.g. KG_QUERY_TIMEOUT=120") from None
+    if not value >= 0:
+        raise QueryError(f"{where} must be 0 (no limit) or more seconds, not {value}")
+    return value
+
+
+def bounded(work: Callable[[], T], seconds: float) -> T:
+    """``work()``, given up after ``seconds`` (0: never).
+
+    Oxigraph answers a query inside one call that neither Ctrl-C nor a signal handler can
+    enter, but it lets other threads run meanwhile: so the work runs in a thread of its own,
+    and the caller stops waiting for it. `kg` then exits, taking the thread with it; in a
+    notebook the abandoned thread runs on to its end in the background (Oxigraph has no way
+    to stop it), its answer dropped."""
+    if not seconds:
+        return work()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed over to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="kg-query", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise QueryTimeoutError(
+            f"the query ran past its time limit of {seconds:g} s and was stopped; narrow it (a LIMIT, "
+            "fewer patterns that match everything) or give it longer with --timeout SECONDS "
+            "(or KG_QUERY_TIMEOUT; 0: no limit)"
+        )
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def run_sparql(
-    graph: ox.Store, text: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None
+    graph: ox.Store,
+    text: str,
+    bindings: dict[str, ox.NamedNode | ox.Literal] | None = None,
+    timeout: float = 0,
 ) -> QueryResult:
-    """Run a read-only query over ``graph`` (data plus the ontology graph)."""
+    """Run a read-only query over ``graph`` (data plus the ontology graph), for at most
+    ``timeout`` seconds (0: no limit)."""
+    return bounded(lambda: evaluate(graph, text, bindings), timeout)
+
+
+def evaluate(
+    graph: ox.Store, text: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None
+) -> QueryResult:
     substitutions = {ox.Variable(k): v for k, v in (bindings or {}).items()}
     try:
         try:
@@ -267,10 +336,15 @@ def run_sparql(
 
 
 def run_query(
-    store: Store, name_or_path: str, params: list[str] | None = None, allow_update: bool = False
+    store: Store,
+    name_or_path: str,
+    params: list[str] | None = None,
+    allow_update: bool = False,
+    timeout: float | None = None,
 ) -> QueryResult | str:
     """Run a bundled query (by name) or a query file (by path) with ``name=value`` bindings."""
-    return run_query_text(store, name_or_path, dict(parse_param(p) for p in params or []), allow_update)
+    bindings = dict(parse_param(p) for p in params or [])
+    return run_query_text(store, name_or_path, bindings, allow_update, timeout)
 
 
 def run_query_text(
@@ -278,8 +352,11 @@ def run_query_text(
     query_name: str,
     bindings: dict[str, ox.NamedNode | ox.Literal],
     allow_update: bool = False,
+    timeout: float | None = None,
 ) -> QueryResult | str:
-    """Run a bundled query (by name), a query file (by path) or query text with bindings."""
+    """Run a bundled query (by name), a query file (by path) or query text with bindings, for
+    at most ``timeout`` seconds (default: ``query_timeout()``)."""
+    limit = query_timeout(timeout)
     query = find_query(query_name)
     text = query.text
     is_update = check_query_safety(text, allow_update)
@@ -303,7 +380,9 @@ def run_query_text(
         if not re.search(rf"[?$]{name}\b", text):
             raise QueryError(f"{query.name} has no variable ?{name} to bind {name} to")
     try:
-        return run_sparql(query_graph(store), text, bindings)
+        return run_sparql(query_graph(store), text, bindings, limit)
+    except QueryTimeoutError:
+        raise
     except QueryError as exc:
         raise QueryError(f"{query.path}: {exc}" if query.inline is None else str(exc)) from None
 

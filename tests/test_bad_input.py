@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -944,3 +945,36 @@ def test_a_resource_without_a_class_or_a_source_is_refused(any_kg, store_spec, t
     assert f"Violation {message}" in result.output
     assert snapshot(store_spec) == before
     assert any_kg("stats").exit_code == 0
+
+
+# ---------------------------------------------------------------- bad input: a query without end
+
+ENDLESS = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.mark.parametrize("limit", ["--timeout", "KG_QUERY_TIMEOUT"])
+@pytest.mark.parametrize("backend", ["turtle", "oxigraph"])
+def test_an_endless_query_is_stopped_at_its_time_limit(seeded_files, tmp_path: Path, backend, limit) -> None:
+    """A cartesian product over the bundled data would run for days inside one Oxigraph call:
+    it ends at the limit with a clear error, no process is left running, and the store still
+    answers. (Run as a process: an abandoned query thread would keep a core busy in pytest.)"""
+    spec = str(tmp_path / "store.ttl") if backend == "turtle" else f"oxigraph:{tmp_path / 'db'}"
+    if backend == "turtle":
+        shutil.copy2(seeded_files["turtle"], tmp_path / "store.ttl")
+    else:
+        shutil.copytree(seeded_files["oxigraph"], tmp_path / "db")
+    args = ["--store", spec, "query", ENDLESS]
+    env = {**os.environ}
+    if limit == "--timeout":
+        args += ["--timeout", "1"]
+    else:
+        env["KG_QUERY_TIMEOUT"] = "1"
+    started = time.perf_counter()
+    proc = kg_process(*args, timeout=60, env=env)
+    assert time.perf_counter() - started < 30
+    assert_clean_exit(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith(
+        "Error: the query ran past its time limit of 1 s and was stopped; narrow it"
+    )
+    assert kg_process("--store", spec, "stats").returncode == 0
