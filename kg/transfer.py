@@ -32,11 +32,13 @@ from kg.edits import EntitySpec, LinkSpec, entity_triples, link_statement_triple
 from kg.errors import KgError, ParseError, StoreError, TermError, ValidationError
 from kg.formats import csv_text
 from kg.jsonld import check_jsonld
+from kg.limits import MAX_LITERAL, check_file
 from kg.queries import query_graph
 from kg.stores import OxigraphStore, Store, TurtleStore, init_store, open_store
 from kg.stores.base import neighbourhood_of
 from kg.stores.files import atomic_write, check_target, serialize_turtle
 from kg.validation import Problem, Report, graph_vocabulary_problems, shape_problems
+from kg.validation.checks import too_long
 from kg.vocabulary import CBR, SLUG, checked_iri, compact, date_literal, node, with_ontology
 
 if TYPE_CHECKING:
@@ -150,6 +152,10 @@ class Clock:
 def stage(staging: ox.Store, path: Path, progress: Progress | None, links: list[LinkRow]) -> int:
     """Parse one file into the staging graph, and a CSV file's link rows into ``links``; an
     error names the file and line."""
+    try:
+        check_file(path)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
     if path.suffix.lower() == ".csv":
         triples = csv_triples(path, links)
         staging.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
@@ -296,9 +302,14 @@ def iri_problems(staging: ox.Store) -> list:
             checked_iri(iri.value)
         except TermError as exc:
             problems.append(Problem(f"<{iri.value}>", "", str(exc)))
-    nul = 'SELECT ?s ?p { ?s ?p ?o FILTER(isLiteral(?o) && CONTAINS(STR(?o), "\\u0000")) }'
-    for row in staging.query(nul):
-        problems.append(Problem(compact(row["s"]), compact(row["p"]), "a literal holds a NUL"))
+    # One scan for both: a NUL, and a literal the Turtle store could write but never read back.
+    literals = (
+        "SELECT ?s ?p ?o { ?s ?p ?o FILTER(isLiteral(?o) && "
+        f'(CONTAINS(STR(?o), "\\u0000") || STRLEN(STR(?o)) > {MAX_LITERAL})) }}'
+    )
+    for row in staging.query(literals):
+        why = too_long(row["o"]) if len(row["o"].value) > MAX_LITERAL else "a literal holds a NUL"
+        problems.append(Problem(compact(row["s"]), compact(row["p"]), why))
     return problems
 
 

@@ -978,3 +978,73 @@ def test_an_endless_query_is_stopped_at_its_time_limit(seeded_files, tmp_path: P
         "Error: the query ran past its time limit of 1 s and was stopped; narrow it"
     )
     assert kg_process("--store", spec, "stats").returncode == 0
+
+
+# ---------------------------------------------------------------- bad input: hostile files
+
+PREFIXES_TTL = (
+    "@prefix cbr: <https://w3id.org/cbec/resource/> .\n"
+    "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+)
+
+
+def entity_bomb() -> str:
+    """A "billion laughs" RDF/XML file: under a kilobyte, ten million characters expanded."""
+    entities = ['<!ENTITY a "' + "a" * 100 + '">'] + [
+        f'<!ENTITY {name} "' + f"&{inner};" * 10 + '">'
+        for inner, name in zip("abcdef", "bcdefg", strict=True)
+    ]
+    return (
+        '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n' + "\n".join(entities) + "\n]>\n"
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">\n'
+        '<rdf:Description rdf:about="https://w3id.org/cbec/resource/alibaba">'
+        "<rdfs:comment>&g;</rdfs:comment></rdf:Description>\n</rdf:RDF>\n"
+    )
+
+
+HOSTILE = {
+    "entity-bomb.rdf": (
+        entity_bomb,
+        "Error: {path}:2: the XML entity f expands to 10,000,000 characters, over kg's limit of "
+        "1,000,000 (an entity bomb?); nothing was imported",
+    ),
+    "external-entity.rdf": (
+        lambda: entity_bomb().replace(
+            '<!ENTITY a "' + "a" * 100 + '">', '<!ENTITY a SYSTEM "file:///etc/passwd">'
+        ),
+        "Error: {path}:2: the XML entity a is external or a parameter entity, which kg does not read; "
+        "nothing was imported",
+    ),
+    "long-line.ttl": (
+        lambda: PREFIXES_TTL + '\ncbr:alibaba rdfs:comment "' + "x" * 1_200_000 + '"@en .\n',
+        "Error: {path}:4: the line is longer than 1,064,000 bytes, over kg's limit; nothing was imported",
+    ),
+    "long-literal.ttl": (
+        lambda: PREFIXES_TTL + 'cbr:alibaba rdfs:comment """' + ("y" * 999 + "\n") * 1100 + '"""@en .\n',
+        "a literal of 1,100,000 characters, over kg's limit of 1,000,000",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_file_is_refused_before_anything_is_written(
+    any_kg, store_spec, tmp_path: Path, name
+) -> None:
+    """An entity bomb, an external entity, a line or a literal over the limits: refused with the
+    file (and the line where the file has one), nothing written, and the store still answers."""
+    make, message = HOSTILE[name]
+    path = tmp_path / name
+    path.write_text(make(), encoding="utf-8")
+    before = snapshot(store_spec)
+    result = any_kg("import", str(path))
+    assert result.exit_code == 1
+    assert message.format(path=path) in result.output
+    assert snapshot(store_spec) == before
+    assert any_kg("stats").exit_code == 0
+
+
+def test_an_edit_with_a_literal_over_the_limit_is_refused(kg) -> None:
+    result = kg("add", "source", "cbr:source-huge", "--title", "t" * 1_000_001)
+    assert result.exit_code == 1
+    assert "a literal of 1,000,001 characters, over kg's limit of 1,000,000" in result.output

@@ -15,6 +15,7 @@ from functools import cache
 import pyoxigraph as ox
 
 from kg.errors import KgError, ValidationError
+from kg.limits import MAX_LITERAL
 from kg.validation.constraints import (
     Check,
     Focus,
@@ -168,7 +169,16 @@ def vocabulary_problems(quads: Iterable[ox.Quad | ox.Triple]) -> list[Problem]:
                     f"unknown class {compact(quad.object)}{hint(quad.object.value, 'class')}",
                 )
             )
+        elif isinstance(quad.object, ox.Literal) and len(quad.object.value) > MAX_LITERAL:
+            problems.append(Problem(compact(quad.subject), compact(quad.predicate), too_long(quad.object)))
     return problems
+
+
+def too_long(literal: ox.Literal) -> str:
+    return (
+        f"a literal of {len(literal.value):,} characters, over kg's limit of {MAX_LITERAL:,}; "
+        "keep long texts in a file and cite it as a source"
+    )
 
 
 def graph_vocabulary_problems(graph: ox.Store) -> list[Problem]:
