@@ -68,8 +68,8 @@ def kg(store_path: Path):
     return invoke
 
 
-pytest_plugins = ["tests.virtuoso"]
-BACKENDS = ["turtle", "oxigraph", "virtuoso"]
+pytest_plugins = ["tests.virtuoso", "tests.oxigraph_server"]
+BACKENDS = ["turtle", "oxigraph", "virtuoso", "oxigraph-server"]
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +89,9 @@ def seeded_files(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(params=BACKENDS)
 def store_spec(request, tmp_path: Path) -> str:
-    """A store seeded with the bundled dataset, on each backend in turn (Virtuoso: a real
-    server on 127.0.0.1, started once per session, its kg graphs emptied for each test;
+    """A store seeded with the bundled dataset, on each backend in turn (Virtuoso and
+    Oxigraph's own server: real servers on 127.0.0.1, started once per session, emptied for
+    each test;
     Turtle and Oxigraph: a private copy of the files a fresh ``kg init`` writes)."""
     from kg.stores import ANALYSIS_GRAPH, DATA_GRAPH, init_store
 
@@ -101,6 +102,11 @@ def store_spec(request, tmp_path: Path) -> str:
         spec = request.getfixturevalue("virtuoso_server").url
         init_store(spec)
         return spec
+    if request.param == "oxigraph-server":
+        server = request.getfixturevalue("oxigraph_server")
+        server.endpoint().update("DROP SILENT ALL")
+        init_store(server.url)
+        return server.url
     seeded = request.getfixturevalue("seeded_files")[request.param]
     if request.param == "turtle":
         shutil.copy2(seeded, tmp_path / "store.ttl")

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.stores import TurtleStore
+from kg.stores.sparql_client import SparqlEndpoint
 from tests.conftest import snapshot
 from tests.hardening import CBEC, CBR, RDF_TYPE, assert_clean_exit, error_line, kg_process, run
 from tests.test_store import WRITER
@@ -31,6 +32,7 @@ KILLED_WRITER = """
 import os, sys, time
 from kg.edits import SourceSpec, add_source
 from kg.stores import TurtleStore
+from kg.stores.sparql_client import SparqlEndpoint
 
 real_fsync = os.fsync
 
@@ -405,3 +407,130 @@ def test_twenty_kills_during_an_oxigraph_import_leave_the_old_or_the_new_count(t
         assert validated.returncode == 0, validated.stdout
     # Kills before the commit point, after it (replayed on open) and after the import.
     assert outcomes["old"] >= 2 and outcomes["new"] >= 2 and outcomes["replayed"] >= 1, outcomes
+
+
+# ---------------------------------------------------------------- faults: the endpoint under faults
+
+
+@pytest.fixture(scope="module")
+def big_source(tmp_path_factory) -> tuple[Path, set[str]]:
+    """An Oxigraph store of about 13,000 generated triples, and its triples as text."""
+    from bench.generate import generate
+    from kg.stores import OxigraphStore
+
+    folder = tmp_path_factory.mktemp("copy-source")
+    data = folder / "data.ttl"
+    data.write_text(generate(15_000), encoding="utf-8")
+    assert_clean_exit(kg_process("init", f"oxigraph:{folder / 'db'}", "--empty"))
+    assert_clean_exit(kg_process("--store", f"oxigraph:{folder / 'db'}", "import", str(data)))
+    store = OxigraphStore(folder / "db")
+    try:
+        triples = {str(t) for t in store.triples()}
+    finally:
+        store.close()
+    return folder / "db", triples
+
+
+def remote_triples(url: str) -> set[str]:
+    from kg.stores import open_store
+
+    return {str(t) for t in open_store(url).triples()}
+
+
+def empty_endpoint(server) -> None:
+    from kg.stores.remote import STAGING_PREFIX
+
+    endpoint = server.endpoint() if hasattr(server, "endpoint") else SparqlEndpoint(server.url)
+    _, rows = endpoint.select("SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }")
+    for row in rows:
+        if row["g"].value.startswith(("https://w3id.org/cbec/", STAGING_PREFIX)):
+            endpoint.update(f"DROP SILENT GRAPH {row['g']}")
+
+
+@pytest.mark.parametrize("kind", ["virtuoso", "oxigraph-server"])
+def test_a_server_killed_mid_copy_and_restarted_takes_the_rerun_whole(request, big_source, kind) -> None:
+    """The server SIGKILLed at seeded instants during `kg store copy`: the copy ends with an error
+    naming the endpoint; after a restart the rerun copies everything, with nothing twice."""
+    server = request.getfixturevalue("virtuoso_server" if kind == "virtuoso" else "oxigraph_server")
+    restart = server.kill_and_restart if kind == "virtuoso" else lambda: (server.kill(), server.start())
+    source, expected = big_source
+    rng = random.Random(20160408)
+    empty_endpoint(server)
+    started = time.perf_counter()
+    assert_clean_exit(kg_process("store", "copy", f"oxigraph:{source}", server.url))
+    whole = time.perf_counter() - started
+    assert remote_triples(server.url) == expected
+    cut_off = 0
+    for _ in range(3):
+        empty_endpoint(server)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "store", "copy", f"oxigraph:{source}", server.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(rng.uniform(0.3, 0.8) * whole)
+        restart_after_kill = proc.poll() is None
+        restart()
+        out, err = proc.communicate(timeout=120)
+        if restart_after_kill and proc.returncode == 1:
+            cut_off += 1
+            assert err.startswith("Error: ") and "127.0.0.1" in err, err
+            assert "Traceback" not in err
+        landed = remote_triples(server.url)
+        assert landed in (set(), expected), f"{len(landed)} triples: neither none nor all"
+        rerun = kg_process("store", "copy", f"oxigraph:{source}", server.url)
+        assert b"Traceback" not in rerun.stderr
+        if landed:  # the copy landed before the kill cut its answer or its clean-up short
+            assert rerun.returncode == 1 and b"already holds kg data" in rerun.stderr, rerun.stderr
+        else:
+            assert rerun.returncode == 0, rerun.stderr
+        assert remote_triples(server.url) == expected
+    assert cut_off >= 1
+    empty_endpoint(server)
+
+
+@pytest.mark.parametrize("kind", ["virtuoso", "oxigraph-server"])
+def test_a_client_killed_mid_import_into_an_endpoint_leaves_the_old_or_the_new_data(
+    request, big_source, tmp_path: Path, kind
+) -> None:
+    """`kg import` into an endpoint SIGKILLed at seeded instants: the data graph holds exactly the
+    triples before or after, and the next command removes the staging graph left behind."""
+    from bench.generate import generate
+
+    server = request.getfixturevalue("virtuoso_server" if kind == "virtuoso" else "oxigraph_server")
+    data = tmp_path / "data.ttl"
+    data.write_text(generate(12_000), encoding="utf-8")
+    rng = random.Random(20161001)
+    outcomes = []
+    for attempt in range(4):
+        empty_endpoint(server)
+        assert_clean_exit(kg_process("init", server.url, "--empty"))
+        old = remote_triples(server.url)
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kg.cli", "--store", server.url, "import", str(data)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if attempt == 0:
+            proc.wait(120)
+            whole = time.perf_counter() - started
+            new = remote_triples(server.url)
+            assert len(new) > len(old) + 9_000
+            continue
+        time.sleep(rng.uniform(0.2, 1.0) * whole)
+        proc.kill()
+        proc.wait(30)
+        stats = kg_process("--store", server.url, "stats")
+        assert_clean_exit(stats)
+        now = remote_triples(server.url)
+        assert now in (old, new), len(now)
+        outcomes.append("new" if now == new else "old")
+        left = SparqlEndpoint(*server.url.split()).select(
+            "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } "
+            'FILTER(STRSTARTS(STR(?g), "https://w3id.org/cbec/staging/")) }'
+        )[1]
+        assert left == [], "the next command left a staging graph behind"
+    empty_endpoint(server)
+    assert "old" in outcomes, outcomes

@@ -149,7 +149,14 @@ class VirtuosoServer:
         ini = self.folder / "virtuoso.ini"
         ini.write_text(INI.format(dir=self.folder, sql_port=self.sql_port, http_port=self.http_port))
         atexit.register(self.stop)
-        with open(self.folder / "stdout.log", "wb") as out:
+        self.launch()
+        self.wait_until_online()
+        self.grant_updates()
+        return self.wait_until_answering()
+
+    def launch(self) -> None:
+        ini = self.folder / "virtuoso.ini"
+        with open(self.folder / "stdout.log", "ab") as out:
             self.process = subprocess.Popen(
                 [self.binary, "+foreground", "+configfile", str(ini)],
                 cwd=self.folder,
@@ -159,9 +166,21 @@ class VirtuosoServer:
                 start_new_session=True,
                 preexec_fn=lambda parent=os.getpid(): _die_with_parent(parent),
             )
-        self.wait_until_online()
-        self.grant_updates()
-        return self.wait_until_answering()
+
+    def kill_and_restart(self) -> None:
+        """SIGKILL the server, as a crash would, then start it again on its own database (it
+        replays its transaction log), on the same ports."""
+        _signal(self.process, signal.SIGKILL)
+        self.process.wait(STOP_TIMEOUT)
+        (self.folder / "virtuoso.lck").unlink(missing_ok=True)
+        self.log_start = len(self.log)
+        self.launch()
+        deadline = time.monotonic() + START_TIMEOUT
+        while "Server online at" not in self.log[self.log_start :]:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"virtuoso-t did not come back:\n{self.log_tail}")
+            time.sleep(0.1)
+        self.wait_until_answering()
 
     def wait_until_online(self) -> None:
         """Virtuoso opens HTTP before SQL; the SQL port is needed for the grants."""

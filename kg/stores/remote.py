@@ -25,14 +25,21 @@ STAGING_PREFIX = "https://w3id.org/cbec/staging/"
 
 
 class RemoteStore(Store):
-    """A kg store on a SPARQL endpoint, given by its URL."""
+    """A kg store on a SPARQL endpoint, given by its URL, or by its query URL and its update
+    URL separated by a space (Oxigraph's server: ``http://host:7878/query http://host:7878/update``)."""
 
     def __init__(self, url: str) -> None:
         # http.client and urllib load only for an endpoint: a file store never needs them.
         from kg.stores.sparql_client import SparqlEndpoint
 
+        urls = url.split()
+        if len(urls) not in (1, 2):
+            raise StoreError(
+                f"'{url}' names {len(urls)} URLs; give the endpoint's URL, or its query URL and its "
+                "update URL separated by a space"
+            )
         self.location = url
-        self.endpoint = SparqlEndpoint(url, url)
+        self.endpoint = SparqlEndpoint(urls[0], urls[-1])
         self._synced = False
 
     def sync(self) -> None:
@@ -54,10 +61,10 @@ class RemoteStore(Store):
         self._synced = True
 
     def initialise(self, seed: list[ox.Triple]) -> None:
+        self.sync()  # first, so that a copy a crash cut off leaves no staging graph behind
         if self.size():
             raise StoreError(f"{self.location} already holds kg data in {DATA_GRAPH}; open it as the `store`")
-        self.sync()
-        self.insert(seed)
+        self.add_all(seed)
 
     def triples(self) -> Iterator[ox.Triple]:
         return self.endpoint.triples(DATA_GRAPH.value)
