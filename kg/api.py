@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,7 @@ class KnowledgeGraph:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._calls = 0  # public calls under way (see ``releasing``)
         # Projections kept while one command runs several analyses (see ``sharing``).
         self._projections: dict[tuple, nx.MultiDiGraph] | None = None
 
@@ -148,6 +150,8 @@ class KnowledgeGraph:
             yield self
         finally:
             self._projections = outer
+            if outer is None and not self._calls:
+                self.close()
 
     @property
     def location(self) -> str:
@@ -533,6 +537,29 @@ class KnowledgeGraph:
     def check(self) -> str:
         """Read the whole store back; damage raises a StoreError naming it."""
         return self.store.check()
+
+
+def releasing(method: Callable) -> Callable:
+    """``method``, after which an Oxigraph database is let go: RocksDB lets one process hold it,
+    and a notebook that keeps a KnowledgeGraph must not lock out the `kg` commands run beside
+    it until garbage collection. Calls within calls let it go once, at the outermost."""
+
+    @functools.wraps(method)
+    def call(self: KnowledgeGraph, *args: Any, **kwargs: Any) -> Any:
+        self._calls += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._calls -= 1
+            if not self._calls and self._projections is None:
+                self.close()
+
+    return call
+
+
+for _name, _method in list(vars(KnowledgeGraph).items()):
+    if callable(_method) and not _name.startswith("_") and _name not in ("close", "sharing"):
+        setattr(KnowledgeGraph, _name, releasing(_method))
 
 
 @dataclass

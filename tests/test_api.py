@@ -197,3 +197,30 @@ def test_shared_projections_are_kept_within_the_block_and_dropped_by_a_write(gra
         after = graph.network(as_of="2016-04-08")
         assert after is not first and CBR + "new-platform" in after
     assert graph.network(as_of="2016-04-08") is not after
+
+
+def test_a_notebook_holding_an_oxigraph_store_does_not_lock_out_the_cli(tmp_path: Path) -> None:
+    """RocksDB lets one process open a database: the graph lets it go after each call, so a
+    `kg` command beside a notebook runs, and the notebook's next call opens it again."""
+    spec = f"oxigraph:{tmp_path / 'db'}"
+    assert CliRunner().invoke(cli, ["init", spec]).exit_code == 0
+    graph = kg.open(spec)
+    graph.stats()
+    beside = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "--store",
+            spec,
+            "add",
+            "source",
+            "cbr:source-beside",
+            "--title",
+            "Beside",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert beside.returncode == 0, beside.stderr
+    assert graph.query("SELECT ?t { cbr:source-beside dcterms:title ?t }").rows[0]["t"] == "Beside"
