@@ -449,3 +449,37 @@ def test_the_batch_engine_agrees_with_the_cascade_sample_by_sample(seed: int) ->
         expected = {f.node: f.loss for f in one.failed} | {s.node: s.loss for s in one.standing}
         got = {world.nodes[i]: loss[row, i] for i in np.flatnonzero(loss[row])}
         assert got == pytest.approx(expected, abs=1e-4)
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_the_batch_engine_agrees_on_shocks_that_reach_part_of_the_world(seed: int) -> None:
+    """The batch engine works on the nodes a shock can reach only: a lone failure anywhere in
+    the graph (owners out of reach still back their units) gives the cascade's answer."""
+    import numpy as np
+
+    from tests.graphs import random_ecosystem
+
+    entities, links = random_ecosystem(80, 160, seed)
+    # Owners that carry their units' losses (partOf, default share 1), some out of any reach.
+    entities |= {f"owner{i}": "Company" for i in range(4)}
+    links += [(f"n{i}", "partOf", f"owner{i % 4}", 0.5, None) for i in range(0, 80, 7)]
+    world = World.of(net_of(entities, links))
+    rng = np.random.default_rng(seed)
+    supply, exposure = simulation.draws(world, 12, rng)
+    levels = rng.uniform(0.2, 0.7, size=12)
+    partial = 0
+    for node in [*range(0, len(world.nodes), 3), *(world.index[iri(f"owner{i}")] for i in range(4))]:
+        shock = simulation.Shock(fail={node})
+        partial += len(simulation.reached(world, shock)) < len(world.nodes)
+        failed, loss = simulation.batch_cascade(world, shock, supply, exposure, levels)
+        for row in range(12):
+            one = simulation.cascade(
+                world, shock, levels[row], (supply[row].tolist(), exposure[row].tolist()), explain=False
+            )
+            assert {f.node for f in one.failed} | {world.nodes[node]} == {
+                world.nodes[i] for i in np.flatnonzero(failed[row])
+            }
+            expected = {f.node: f.loss for f in one.failed} | {s.node: s.loss for s in one.standing}
+            got = {world.nodes[i]: loss[row, i] for i in np.flatnonzero(loss[row])}
+            assert got == pytest.approx(expected, abs=1e-4)
+    assert partial > 5 and world.backing, (partial, len(world.backing))
