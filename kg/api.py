@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from kg.edits import (
 from kg.errors import KgError, KgWarning
 from kg.lookup import index, labelled_description, labels, query_warnings, relabelled, resolve
 from kg.queries import (
+    QUERY_THREAD,
     QueryResult,
     describe,
     find_query,
@@ -199,6 +201,8 @@ class KnowledgeGraph:
         bindings = {name: binding(value) for name, value in bindings.items()}
         bindings.update(parse_param(text) for text in params)
         answer = run_query_text(self.store, query, bindings, allow_update=update, timeout=timeout)
+        if isinstance(answer, str):  # an update ran: shared projections are stale
+            self._changed(answer)
         # Only a query that ran gets warnings: a refused one has its error to say.
         found = query_warnings(self.store, find_query(query).text, bindings)
         for line in found:
@@ -551,10 +555,16 @@ def releasing(method: Callable) -> Callable:
             return method(self, *args, **kwargs)
         finally:
             self._calls -= 1
-            if not self._calls and self._projections is None:
+            if not self._calls and self._projections is None and not queries_running():
                 self.close()
 
     return call
+
+
+def queries_running() -> bool:
+    """Whether a query abandoned at its time limit still runs on the database: closing would
+    only make the next call open a second handle, which RocksDB refuses to the same process."""
+    return any(t.name == QUERY_THREAD and t.is_alive() for t in threading.enumerate())
 
 
 for _name, _method in list(vars(KnowledgeGraph).items()):

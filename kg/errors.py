@@ -12,6 +12,10 @@ class KgError(Exception):
 class StoreError(KgError):
     """The store cannot be read, written or locked."""
 
+    # A fault that may pass (a dropped connection, a timeout, a 502/503/504): worth repeating a
+    # query for, never an update (kg.stores.sparql_client).
+    transient: bool = False
+
 
 class ParseError(StoreError):
     """An RDF file does not parse; the message names the file and line."""

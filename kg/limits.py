@@ -25,8 +25,7 @@ MAX_FILE = 16 << 30
 LINE_BASED = (".nt", ".nq", ".ttl")
 XML = (".rdf", ".xml", ".owl")
 BLOCK = 8 << 20
-DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.DOTALL)
-ENTITY = re.compile(rb"<!ENTITY\s+(%\s*)?([^\s%;]+)\s+([^>]*)>", re.DOTALL)
+ENTITY = re.compile(rb"""<!ENTITY\s+(%\s*)?([^\s%;]+)\s+((?:"[^"]*"|'[^']*'|[^>"'])*)>""", re.DOTALL)
 QUOTED = re.compile(rb"""\s*(?:"([^"]*)"|'([^']*)')\s*""", re.DOTALL)
 REFERENCE = re.compile(rb"&([A-Za-z_][\w.-]*);")
 
@@ -50,7 +49,9 @@ def check_file(path: Path) -> None:
 
 def check_lines(path: Path) -> None:
     """No line longer than MAX_LINE bytes: the scan runs in the regex engine, block by block."""
-    too_long = re.compile(rb"[^\n]{%d}" % (MAX_LINE + 1))
+    # Anchored at line starts (each block starts at one): unanchored, the search would restart
+    # at every byte of a long line.
+    too_long = re.compile(rb"(?m)^[^\n]{%d}" % (MAX_LINE + 1))
     lines_before = 0
     carry = b""
     with open(path, "rb") as handle:
@@ -69,12 +70,17 @@ def check_entities(path: Path) -> None:
     """RDF/XML's internal DTD: every entity's expansion, and their total over the document."""
     with open(path, "rb") as handle:
         head = handle.read(BLOCK)
-    doctype = DOCTYPE.search(head)
-    if doctype is None:
+    start = head.find(b"<!DOCTYPE")
+    if start < 0:
         return
-    line = head.count(b"\n", 0, doctype.start()) + 1
+    line = head.count(b"\n", 0, start) + 1
+    subset, end = internal_subset(head, start)
+    if end is None:
+        raise refuse(
+            path, line, f"the DOCTYPE does not end within its first {BLOCK:,} bytes; kg reads no larger one"
+        )
     values: dict[bytes, bytes] = {}
-    for match in ENTITY.finditer(doctype.group(1)):
+    for match in ENTITY.finditer(subset):
         name, rest = match.group(2), match.group(3)
         quoted = QUOTED.fullmatch(rest)
         if match.group(1) or quoted is None:
@@ -85,29 +91,61 @@ def check_entities(path: Path) -> None:
                 "parameter entity, which kg does not read",
             )
         values[name] = quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
-    sizes: dict[bytes, int] = {}
-
-    def size(name: bytes, depth: int = 0) -> int:
-        if name not in sizes:
-            if depth > len(values):
-                raise refuse(path, line, f"the XML entity {name.decode(errors='replace')} refers to itself")
-            text = values.get(name, b"")
-            inner = REFERENCE.findall(text)
-            sizes[name] = len(REFERENCE.sub(b"", text)) + sum(
-                size(n, depth + 1) for n in inner if n in values
-            )
-        return sizes[name]
-
-    for name in values:
-        if size(name) > MAX_LITERAL:
+    if subset.count(b"<!ENTITY") != len(values):
+        raise refuse(
+            path, line, 'an XML entity declaration kg cannot read; write each as <!ENTITY name "text">'
+        )
+    sizes = expanded_sizes(path, line, values)
+    for name, size in sizes.items():
+        if size > MAX_LITERAL:
             raise refuse(
                 path,
                 line,
                 f"the XML entity {name.decode(errors='replace')} expands to "
-                f"{size(name):,} characters, over kg's limit of {MAX_LITERAL:,} (an entity bomb?)",
+                f"{size:,} characters, over kg's limit of {MAX_LITERAL:,} (an entity bomb?)",
             )
     if values:
-        check_expansion(path, line, doctype.end(), sizes)
+        check_expansion(path, line, end, sizes)
+
+
+def internal_subset(head: bytes, start: int) -> tuple[bytes, int | None]:
+    """The DOCTYPE's [ ... ] and where the DOCTYPE ends, reading quoted text and comments as
+    text (so that a "]>" inside an entity's value does not end it); None when it does not end
+    within ``head``."""
+    quote, opened, closed, at = None, None, None, start
+    while at < len(head):
+        char = head[at : at + 1]
+        if quote:
+            quote = None if char == quote else quote
+        elif head.startswith(b"<!--", at):
+            finish = head.find(b"-->", at + 4)
+            if finish < 0:
+                return b"", None
+            at = finish + 2
+        elif char in (b'"', b"'"):
+            quote = char
+        elif char == b"[" and opened is None:
+            opened = at
+        elif char == b"]" and opened is not None and closed is None:
+            closed = at
+        elif char == b">" and (opened is None or closed is not None):
+            return (head[opened + 1 : closed] if opened is not None else b""), at + 1
+        at += 1
+    return b"", None
+
+
+def expanded_sizes(path: Path, line: int, values: dict[bytes, bytes]) -> dict[bytes, int]:
+    """Each entity's length once expanded, computed from the inside out (never recursing)."""
+    inner = {name: REFERENCE.findall(text) for name, text in values.items()}
+    sizes: dict[bytes, int] = {}
+    for _ in range(len(values) + 1):
+        for name, text in values.items():
+            if name not in sizes and all(n in sizes or n not in values for n in inner[name]):
+                own = len(REFERENCE.sub(b"", text))
+                sizes[name] = min(own + sum(sizes.get(n, 0) for n in inner[name]), MAX_EXPANSION + 1)
+        if len(sizes) == len(values):
+            return sizes
+    raise refuse(path, line, "the XML entities refer to each other in a loop")
 
 
 def check_expansion(path: Path, line: int, start: int, sizes: dict[bytes, int]) -> None:

@@ -11,6 +11,7 @@ import csv
 import difflib
 import io
 import json
+import math
 import os
 import re
 import threading
@@ -239,6 +240,7 @@ def json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict:
 
 
 T = TypeVar("T")
+QUERY_THREAD = "kg-query"
 # Seconds a query may run (``timeout``, `kg query --timeout`, KG_QUERY_TIMEOUT); 0: no limit.
 DEFAULT_TIMEOUT = 60.0
 
@@ -256,8 +258,8 @@ def query_timeout(seconds: float | None = None) -> float:
             value = float(text)
         except ValueError:
             raise QueryError(f"{where} is not a number of seconds; write e.g. KG_QUERY_TIMEOUT=120") from None
-    if not value >= 0:
-        raise QueryError(f"{where} must be 0 (no limit) or more seconds, not {value}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise QueryError(f"{where} must be 0 (no limit) or a number of seconds, not {value}")
     return value
 
 
@@ -279,7 +281,7 @@ def bounded(work: Callable[[], T], seconds: float) -> T:
         except BaseException as exc:  # handed over to the caller's thread
             box["error"] = exc
 
-    thread = threading.Thread(target=run, name="kg-query", daemon=True)
+    thread = threading.Thread(target=run, name=QUERY_THREAD, daemon=True)
     thread.start()
     thread.join(seconds)
     if thread.is_alive():

@@ -171,7 +171,8 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None, links: list[
     before = len(staging)
     try:
         # Parsed and loaded inside Oxigraph, without a Python object per triple (1.5 times
-        # faster than parsing in chunks from Python); a file that does not parse adds nothing.
+        # faster than parsing in chunks from Python); a file that does not parse may leave part
+        # of itself in staging, which is thrown away.
         staging.bulk_load(path=str(path), format=fmt)
     except SyntaxError as exc:
         where = f"{path}:{exc.lineno}" if exc.lineno else str(path)

@@ -1009,6 +1009,10 @@ HOSTILE = {
         "Error: {path}:2: the XML entity f expands to 10,000,000 characters, over kg's limit of "
         "1,000,000 (an entity bomb?); nothing was imported",
     ),
+    "quoted-bracket.rdf": (
+        lambda: entity_bomb().replace("<!ENTITY a ", '<!ENTITY x "]>">\n<!ENTITY a ', 1),
+        "Error: {path}:2: the XML entity f expands to 10,000,000 characters",
+    ),
     "external-entity.rdf": (
         lambda: entity_bomb().replace(
             '<!ENTITY a "' + "a" * 100 + '">', '<!ENTITY a SYSTEM "file:///etc/passwd">'
@@ -1042,6 +1046,17 @@ def test_a_hostile_file_is_refused_before_anything_is_written(
     assert message.format(path=path) in result.output
     assert snapshot(store_spec) == before
     assert any_kg("stats").exit_code == 0
+
+
+def test_a_file_of_lines_just_under_the_limit_is_read(kg, tmp_path: Path) -> None:
+    """The line check reads each line once (anchored at line starts), not once per byte."""
+    path = tmp_path / "long-but-legal.nt"
+    subject = "<https://w3id.org/cbec/resource/alibaba> <http://www.w3.org/2000/01/rdf-schema#comment>"
+    path.write_text("".join(f'{subject} "{c * 999_000}"@en .\n' for c in "abc"), encoding="utf-8")
+    started = time.perf_counter()
+    result = kg("import", str(path))
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 60
 
 
 def test_an_edit_with_a_literal_over_the_limit_is_refused(kg) -> None:

@@ -32,7 +32,6 @@ KILLED_WRITER = """
 import os, sys, time
 from kg.edits import SourceSpec, add_source
 from kg.stores import TurtleStore
-from kg.stores.sparql_client import SparqlEndpoint
 
 real_fsync = os.fsync
 

@@ -147,7 +147,10 @@ def neighbourhood_of(source, nodes: Sequence[ox.NamedNode]) -> ox.Store:
     # A neighbour's shapes look at the statement nodes of its own links too.
     stated_by = ox.NamedNode(PREFIXES["cbec"] + "subject")
     described |= {
-        q.subject for d in list(described) for q in source.quads_for_pattern(None, stated_by, d, default)
+        q.subject
+        for d in list(described)
+        if isinstance(d, ox.NamedNode)
+        for q in source.quads_for_pattern(None, stated_by, d, default)
     }
     full = {q for subject in described for q in describe(subject)}
     mentioned = {q.object for q in full if isinstance(q.object, ox.NamedNode)} - described
@@ -180,8 +183,8 @@ def data_update(
     if plain:
         parts.append(f"DELETE DATA {{ {block(plain)} }}")
     for component in blank_components(linked):
-        pattern = pattern_block(component, graph)
-        parts.append(f"DELETE {{ {pattern} }} WHERE {{ {pattern} }}")
+        template, where = pattern_block(component, graph)
+        parts.append(f"DELETE {{ {template} }} WHERE {{ {where} }}")
     fresh = [t for t in added if has_blank(t)]
     if len(fresh) < len(added):
         parts.append(f"INSERT DATA {{ {block([t for t in added if not has_blank(t)])} }}")
@@ -216,9 +219,9 @@ def blank_components(triples: list[ox.Triple]) -> list[list[ox.Triple]]:
     return list(groups.values())
 
 
-def pattern_block(triples: list[ox.Triple], graph: ox.NamedNode | None) -> str:
-    """Triples as a pattern: every blank node a variable (?b0, ?b1 ...), every other term as
-    N-Triples writes it."""
+def pattern_block(triples: list[ox.Triple], graph: ox.NamedNode | None) -> tuple[str, str]:
+    """Triples as a DELETE template and its WHERE pattern: every blank node a variable (?b0,
+    ?b1 ...) that the pattern holds to blank nodes, every other term as N-Triples writes it."""
     names: dict[str, str] = {}
 
     def term(t) -> str:
@@ -227,4 +230,10 @@ def pattern_block(triples: list[ox.Triple], graph: ox.NamedNode | None) -> str:
         return str(t)
 
     body = " ".join(f"{term(t.subject)} {term(t.predicate)} {term(t.object)} ." for t in triples)
-    return f"GRAPH {graph} {{ {body} }}" if graph is not None else body
+    # A variable would match an IRI too: another entity's triple of the same shape.
+    where = body + "".join(f" FILTER(isBlank({v}))" for v in names.values())
+
+    def graphed(text: str) -> str:
+        return f"GRAPH {graph} {{ {text} }}" if graph is not None else text
+
+    return graphed(body), graphed(where)

@@ -30,6 +30,8 @@ class OxigraphStore(Store):
         self.path = Path(path).expanduser()
         self.location = f"oxigraph:{self.path}"
         self._db: ox.Store | None = None
+        # Tables RocksDB finishes later (compactions) are recorded when kg lets the store go.
+        weakref.finalize(self, record_tables, self.path)
 
     @property
     def db(self) -> ox.Store:
@@ -43,8 +45,6 @@ class OxigraphStore(Store):
             finish_import(self._db, self.path)
             sync_ontology(self._db)
             record_tables(self.path)
-            # Tables RocksDB finishes later (compactions) are recorded when kg lets the store go.
-            weakref.finalize(self, record_tables, self.path)
         return self._db
 
     def triples(self) -> Iterator[ox.Triple]:
@@ -89,6 +89,7 @@ class OxigraphStore(Store):
         found when the store opens is replayed: adding a triple twice keeps one, and N-Triples
         keeps blank node labels, so a replay completes a cut-off merge without duplicates.
         """
+        db = self.db  # opened first: opening replays a journal left before, not this one
         pending = self.path / (JOURNAL + ".tmp")
         try:
             if isinstance(source, ox.Store):
@@ -106,7 +107,7 @@ class OxigraphStore(Store):
                 f"could not write the import journal in {self.path}: {exc.strerror or exc}; "
                 "nothing was imported"
             ) from None
-        replay(self.db, self.path)
+        replay(db, self.path)
 
     def load_analysis(self) -> list[ox.Triple]:
         return [

@@ -4,7 +4,8 @@ The data lives in the named graph <https://w3id.org/cbec/data>, the ontology and
 results in theirs; every query is sent with those three as its default graph. Values bound
 with --param travel as a VALUES clause whose terms are written by Oxigraph's serializer, so
 user text is never pasted into a query. Changes are computed locally on the neighbourhood of
-what they touch, validated there, and sent as one DELETE DATA / INSERT DATA request.
+what they touch, validated there, and sent as one update request (kg.stores.base.data_update);
+imports and copies go through a staging graph moved by one ADD (``RemoteStore.add_all``).
 """
 
 from __future__ import annotations
@@ -85,17 +86,22 @@ class RemoteStore(Store):
 
         self.endpoint.update(data_update(removed, added, DATA_GRAPH))
 
-    def insert(self, triples: Iterable[ox.Triple]) -> None:
-        self.endpoint.insert_triples(triples, DATA_GRAPH.value)
-
     def add_all(self, triples: Iterable[ox.Triple | ox.Quad]) -> None:
-        """Add ``triples`` all or nothing: sent into a staging graph of their own, then moved
+        """Add ``triples`` (distinct ones) all or nothing: sent into a staging graph of their own, then moved
         into the data graph by one update (ADD), and the staging graph dropped. A crash or a
         fault leaves at most a staging graph, which the next command removes (``sync``)."""
         self.sync()
         staging = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
-        self.endpoint.insert_triples(triples, staging.value)
-        self.endpoint.update(f"ADD {staging} TO {DATA_GRAPH}")
+        sent = self.endpoint.insert_triples(triples, staging.value)
+        # Another kg process removes staging graphs it finds (sync): had it removed part of
+        # this one, the count says so, and nothing partial is moved.
+        _, rows = self.endpoint.select(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {staging} {{ ?s ?p ?o }} }}")
+        if int(rows[0]["n"].value) < sent:
+            raise StoreError(
+                f"{self.location}: the staging graph {staging} lost triples while they were sent (another "
+                "kg command removed it); nothing was added: run the command again"
+            )
+        self.endpoint.update(f"ADD SILENT {staging} TO {DATA_GRAPH}")
         self.endpoint.update(f"DROP SILENT GRAPH {staging}")
 
     def drop_unfinished(self) -> None:
@@ -107,7 +113,7 @@ class RemoteStore(Store):
             self.endpoint.update(f"DROP SILENT GRAPH {row['g']}")
             warnings.warn(
                 f"{self.location}: removed {row['g']}, the staging graph of an import or copy that "
-                "did not finish; the data graph never held any of it",
+                "did not finish (cut off before its ADD, the data graph holds none of it; after, all)",
                 KgWarning,
                 stacklevel=2,
             )
@@ -127,6 +133,8 @@ class RemotePatterns:
         self.endpoint = endpoint
 
     def quads_for_pattern(self, subject, predicate, obj, graph=None) -> list[ox.Quad]:
+        if any(isinstance(t, ox.BlankNode) for t in (subject, obj)):
+            return []  # a blank node in a pattern stands for any node; `describe` fetches them
         terms = {"s": subject, "p": predicate, "o": obj}
         pattern = " ".join(str(t) if t is not None else f"?{k}" for k, t in terms.items())
         construct = f"CONSTRUCT {{ {pattern} }} WHERE {{ GRAPH {DATA_GRAPH} {{ {pattern} }} }}"

@@ -199,13 +199,13 @@ class SparqlEndpoint:
             try:
                 return self._send_once(request)
             except StoreError as exc:
-                if not getattr(exc, "transient", False):
+                if not exc.transient:
                     raise
             time.sleep(wait)
         try:
             return self._send_once(request)
         except StoreError as exc:
-            if safe or not getattr(exc, "transient", False):
+            if safe or not exc.transient:
                 raise
             raise StoreError(
                 f"{exc} The update was not repeated: it may or may not have been applied; "

@@ -258,7 +258,11 @@ def closed_check(shapes: Shapes, shape: Term, targets: str) -> list[Check]:
 def count_checks(shapes: Shapes, shape: Term, path: Term, targets: str, union: str) -> list[Check]:
     checks = []
     least, most = shapes.one(shape, SH + "minCount"), shapes.one(shape, SH + "maxCount")
-    needs = f"needs at least {least.value} {plural('value', least)} of {compact(path)}" if least else ""
+    needs = (
+        f"needs at least {least.value} {plural('value', least)} of {compact(path)}"
+        if least is not None
+        else ""
+    )
     if least is not None and least.value == "1":
         # An index lookup per focus node: grouping every focus node's values cost 2.5 times more.
         checks.append(
