@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import json
 import re
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,9 +82,10 @@ def import_files(store: Store, paths: list[Path], progress: Progress | None = No
     store.check_writable()
     # ignore_cleanup_errors: after an unexpected error the staging database may still be open.
     with tempfile.TemporaryDirectory(prefix="kg-import-", ignore_cleanup_errors=True) as folder:
-        staging = ox.Store(folder) if stages_on_disk(store, paths) else ox.Store()
+        on_disk = stages_on_disk(store, paths)
+        staging = ox.Store(folder) if on_disk else ox.Store()
         try:
-            return staged_import(store, staging, paths, progress)
+            return staged_import(store, staging, paths, progress, on_disk)
         except KgError as exc:
             # The traceback's frames hold the staging database open, and RocksDB keeps writing
             # into its folder until it is closed: let it go before the folder is removed.
@@ -105,13 +107,13 @@ def stages_on_disk(store: Store, paths: list[Path]) -> bool:
 
 
 def staged_import(
-    store: Store, staging: ox.Store, paths: list[Path], progress: Progress | None
+    store: Store, staging: ox.Store, paths: list[Path], progress: Progress | None, on_disk: bool
 ) -> ImportResult:
     clock = Clock()
     read = 0
     links: list[LinkRow] = []
     for path in paths:
-        read += stage(staging, Path(path), progress, links)
+        read += stage(staging, Path(path), progress, links, on_disk)
     clock.lap("parse")
     problems = iri_problems(staging)
     clock.lap("iris")
@@ -149,7 +151,9 @@ class Clock:
         self.last = now
 
 
-def stage(staging: ox.Store, path: Path, progress: Progress | None, links: list[LinkRow]) -> int:
+def stage(
+    staging: ox.Store, path: Path, progress: Progress | None, links: list[LinkRow], on_disk: bool = False
+) -> int:
     """Parse one file into the staging graph, and a CSV file's link rows into ``links``; an
     error names the file and line."""
     try:
@@ -170,10 +174,17 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None, links: list[
         check_jsonld(path)
     before = len(staging)
     try:
-        # Parsed and loaded inside Oxigraph, without a Python object per triple (1.5 times
-        # faster than parsing in chunks from Python); a file that does not parse may leave part
-        # of itself in staging, which is thrown away.
-        staging.bulk_load(path=str(path), format=fmt)
+        if on_disk:
+            # Streamed in chunks, so that memory stays bounded whatever the size: Store.bulk_load
+            # held 2.5 times more (238 MB against 96 MB for 300k triples).
+            with open(path, "rb") as handle:
+                for chunk in chunks(ox.parse(handle, fmt), 50_000):
+                    staging.bulk_extend(chunk)
+        else:
+            # In memory, loaded inside Oxigraph without a Python object per triple (1.9 times
+            # faster); a file that does not parse may leave part of itself in staging, which
+            # is thrown away.
+            staging.bulk_load(path=str(path), format=fmt)
     except SyntaxError as exc:
         where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
         raise ParseError(
@@ -188,6 +199,12 @@ def stage(staging: ox.Store, path: Path, progress: Progress | None, links: list[
     if progress:
         progress(count)
     return count
+
+
+def chunks(items: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 @dataclass(frozen=True)

@@ -140,15 +140,17 @@ def test_library_errors_name_parameters_and_the_cli_names_its_flags(graph, store
     assert "give --weight (0 to 1, how much cbr:mia relies on it) and --criticality" in result.output
 
 
-def test_closing_releases_the_oxigraph_lock_at_once(tmp_path: Path) -> None:
+def test_the_oxigraph_lock_is_held_within_a_block_of_calls_and_released_after(tmp_path: Path) -> None:
+    """Within ``sharing()`` the database stays open (one projection, one handle); the block's
+    end lets it go at once, as close() does, so another process can open it."""
     spec = f"oxigraph:{tmp_path / 'db'}"
     kg.init_store(spec).close()
     g = kg.open(spec)
-    assert g.stats()["entities"] > 100
     other = [sys.executable, "-c", f"import kg; print(kg.open({spec!r}).stats()['entities'])"]
-    held = subprocess.run(other, capture_output=True, text=True)
-    assert held.returncode != 0 and "store in use" in held.stderr
-    g.close()
+    with g.sharing():
+        assert g.stats()["entities"] > 100
+        held = subprocess.run(other, capture_output=True, text=True)
+        assert held.returncode != 0 and "store in use" in held.stderr
     freed = subprocess.run(other, capture_output=True, text=True)
     assert freed.returncode == 0, freed.stderr
 
