@@ -124,7 +124,9 @@ def staged_import(
     with store.locked():
         # Placed under the lock, against the store as it is and every file of this import.
         read += place_links(store, staging, links)
-        add_neighbourhood(store, staging)
+        # Counted once: the neighbourhood and the merge both need the store's size before.
+        size = None if isinstance(store, TurtleStore) else store.size()
+        add_neighbourhood(store, staging, size)
         clock.lap("neighbourhood")
         # The checks run on the staging store itself: no in-memory copy of a large import. Only
         # findings about the import's own subjects count, not the store's neighbourhood.
@@ -133,7 +135,7 @@ def staged_import(
         clock.lap("shapes")
         if not report.conforms:
             raise_invalid(report, paths)
-        new = merge(store, staging, progress)
+        new = merge(store, staging, progress, size)
         clock.lap("merge")
     return ImportResult(len(paths), read, new, clock.seconds)
 
@@ -344,14 +346,13 @@ def paragraph_number(text: str | None) -> int | None:
     return int(text)
 
 
-def add_neighbourhood(store: Store, staging: ox.Store) -> None:
+def add_neighbourhood(store: Store, staging: ox.Store, size: int | None) -> None:
     """Copy into staging, in a graph of its own, what the store already says around the imported
     nodes, so that the shapes see the classes of existing entities the import links to; only
     the default graph, the import itself, is merged."""
     if isinstance(store, TurtleStore):
         staging.extend(ox.Quad(t.subject, t.predicate, t.object, CONTEXT) for t in store.triples())
         return
-    size = store.size()
     if size == 0:
         return
     nodes = distinct_iris(staging, NODES)
@@ -380,8 +381,9 @@ def raise_invalid(report, paths: list[Path]) -> None:
     )
 
 
-def merge(store: Store, staging: ox.Store, progress: Progress | None) -> int:
-    """Add the staged triples to the store; returns how many were new."""
+def merge(store: Store, staging: ox.Store, progress: Progress | None, before: int | None) -> int:
+    """Add the staged triples to the store (``before`` triples, None for a Turtle store, which
+    counts its own); returns how many were new."""
     quads = staging.quads_for_pattern(None, None, None, ox.DefaultGraph())
     if isinstance(store, TurtleStore):
         graph = store.load()
@@ -389,7 +391,6 @@ def merge(store: Store, staging: ox.Store, progress: Progress | None) -> int:
         graph.extend(quads)
         atomic_write(store.path, serialize_turtle(graph))
         return len(graph) - before
-    before = store.size()
     store.add_all(staging if isinstance(store, OxigraphStore) else quads)
     return store.size() - before
 

@@ -15,6 +15,7 @@ from rdflib.compare import isomorphic
 from kg.errors import StoreError
 from kg.resources import bundled_dataset
 from kg.stores import sparql_client
+from kg.stores.base import split_blank
 from kg.stores.files import parse_turtle
 from kg.stores.sparql_client import SparqlEndpoint
 
@@ -144,7 +145,7 @@ def test_triples_sharing_blank_nodes_are_grouped() -> None:
         ox.Triple(b, ox.NamedNode(EX + "y"), TERMS["iri"]),
         ox.Triple(a, ox.NamedNode(EX + "z"), b),
     ]
-    plain, groups = sparql_client._split_blank([*SAMPLE, *linked])
+    plain, groups = split_blank([*SAMPLE, *linked])
     assert len(plain) == len(SAMPLE)
     assert [sorted(map(str, group)) for group in groups] == [sorted(map(str, linked))]
 

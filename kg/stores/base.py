@@ -167,56 +167,61 @@ def data_update(
     SPARQL forbids blank nodes in DELETE DATA, and a blank node in a pattern stands for any
     node: so the removed triples with blank nodes go by DELETE ... WHERE, each blank node a
     variable, the WHERE naming every removed triple of the node, so it matches that node's
-    structure only."""
+    structure only (one DELETE ... WHERE per group of triples that share blank nodes: in one
+    pattern, a structure already gone would keep the others from matching)."""
 
     def block(triples: list[ox.Triple]) -> str:
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8") if triples else ""
         return f"GRAPH {graph} {{ {body} }}" if graph is not None else body
 
-    def triples_of(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
-        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-
-    removed, added = triples_of(removed), triples_of(added)
-    plain = [t for t in removed if not has_blank(t)]
-    linked = [t for t in removed if has_blank(t)]
+    plain, linked = split_blank(removed)
     parts = []
     if plain:
-        parts.append(f"DELETE DATA {{ {block(plain)} }}")
-    for component in blank_components(linked):
-        template, where = pattern_block(component, graph)
+        parts.append(f"DELETE DATA {{ {block([g[0] for g in plain])} }}")
+    for group in linked:
+        template, where = pattern_block(group, graph)
         parts.append(f"DELETE {{ {template} }} WHERE {{ {where} }}")
-    fresh = [t for t in added if has_blank(t)]
-    if len(fresh) < len(added):
-        parts.append(f"INSERT DATA {{ {block([t for t in added if not has_blank(t)])} }}")
-    if fresh:
+    plain, linked = split_blank(added)
+    if plain:
+        parts.append(f"INSERT DATA {{ {block([g[0] for g in plain])} }}")
+    if linked:
         # Virtuoso refuses blank nodes in INSERT DATA; in a template each label is one new node.
-        parts.append(f"INSERT {{ {block(fresh)} }} WHERE {{}}")
+        parts.append(f"INSERT {{ {block([t for g in linked for t in g])} }} WHERE {{}}")
     return " ;\n".join(parts) or "INSERT DATA { }"
 
 
-def has_blank(triple: ox.Triple) -> bool:
-    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
-
-
-def blank_components(triples: list[ox.Triple]) -> list[list[ox.Triple]]:
-    """The triples grouped by the blank nodes that connect them, one DELETE ... WHERE each: in
-    one pattern, a structure already gone would keep the others from matching."""
-    parent: dict[str, str] = {}
-
-    def root(label: str) -> str:
-        while parent.setdefault(label, label) != label:
-            label = parent[label]
-        return label
-
-    for t in triples:
-        ends = [n.value for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)]
-        for other in ends[1:]:
-            parent[root(other)] = root(ends[0])
+def split_blank(
+    triples: Iterable[ox.Triple | ox.Quad],
+) -> tuple[list[list[ox.Triple]], list[list[ox.Triple]]]:
+    """One-triple groups without blank nodes, and the triples with blank nodes grouped so
+    that triples sharing a blank node (directly or through others) are in one group."""
+    plain: list[list[ox.Triple]] = []
     groups: dict[str, list[ox.Triple]] = {}
-    for t in triples:
-        first = t.subject if isinstance(t.subject, ox.BlankNode) else t.object
-        groups.setdefault(root(first.value), []).append(t)
-    return list(groups.values())
+    for item in triples:
+        triple = item.triple if isinstance(item, ox.Quad) else item
+        blanks = [term.value for term in (triple.subject, triple.object) if isinstance(term, ox.BlankNode)]
+        if not blanks:
+            plain.append([triple])
+            continue
+        group = [triple]
+        for label in blanks:
+            other = groups.get(label)
+            if other is not None and other is not group:
+                group = merge_groups(other, group, groups)
+        for label in blanks:
+            groups[label] = group
+    unique = {id(group): group for group in groups.values()}
+    return plain, list(unique.values())
+
+
+def merge_groups(
+    into: list[ox.Triple], group: list[ox.Triple], groups: dict[str, list[ox.Triple]]
+) -> list[ox.Triple]:
+    into.extend(group)
+    for label, known in groups.items():
+        if known is group:
+            groups[label] = into
+    return into
 
 
 def pattern_block(triples: list[ox.Triple], graph: ox.NamedNode | None) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import pyoxigraph as ox
 
 from kg.errors import StoreError
+from kg.stores.base import split_blank
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -122,7 +123,7 @@ class SparqlEndpoint:
         nodes go by INSERT ... WHERE {}, every triple that shares a blank node in the same
         request: a label names a fresh node in each request.
         """
-        plain, linked = _split_blank(triples)
+        plain, linked = split_blank(triples)
         for chunk in _chunks(plain):
             self.update(f"INSERT DATA {{ {_block(chunk, graph)} }}")
         for chunk in _chunks(linked):
@@ -136,7 +137,7 @@ class SparqlEndpoint:
         DELETE WHERE, each blank node a variable: triples linked by one blank node go
         together and are removed only where they all match.
         """
-        plain, linked = _split_blank(triples)
+        plain, linked = split_blank(triples)
         for chunk in _chunks(plain):
             self.update(f"DELETE DATA {{ {_block(chunk, graph)} }}")
         for group in linked:
@@ -383,40 +384,6 @@ def _parse_triples(body: bytes, media_type: str, url: str) -> list[ox.Triple]:
             f"the SPARQL endpoint {url} sent {rdf_format} that does not parse: {exc}; "
             "check that the `store` URL names a SPARQL 1.1 endpoint"
         ) from None
-
-
-def _split_blank(
-    triples: Iterable[ox.Triple | ox.Quad],
-) -> tuple[list[list[ox.Triple]], list[list[ox.Triple]]]:
-    """One-triple groups without blank nodes, and the triples with blank nodes grouped so
-    that triples sharing a blank node (directly or through others) are in one group."""
-    plain: list[list[ox.Triple]] = []
-    groups: dict[str, list[ox.Triple]] = {}
-    for item in triples:
-        triple = item.triple if isinstance(item, ox.Quad) else item
-        blanks = [term.value for term in (triple.subject, triple.object) if isinstance(term, ox.BlankNode)]
-        if not blanks:
-            plain.append([triple])
-            continue
-        group = [triple]
-        for label in blanks:
-            other = groups.get(label)
-            if other is not None and other is not group:
-                group = _merge(other, group, groups)
-        for label in blanks:
-            groups[label] = group
-    unique = {id(group): group for group in groups.values()}
-    return plain, list(unique.values())
-
-
-def _merge(
-    into: list[ox.Triple], group: list[ox.Triple], groups: dict[str, list[ox.Triple]]
-) -> list[ox.Triple]:
-    into.extend(group)
-    for label, known in groups.items():
-        if known is group:
-            groups[label] = into
-    return into
 
 
 def _chunks(groups: list[list[ox.Triple]]) -> Iterator[list[ox.Triple]]:
